@@ -1,0 +1,34 @@
+"""The NemoRDP web application."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import BaseConfig, config_for
+
+
+def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
+    """Build the app: extensions, API, dashboard, Celery binding and CLI commands."""
+    from app import models  # noqa: F401  (registers the tables with the metadata)
+    from app.api import register_api
+    from app.auth import init_auth
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.logs import configure_logging
+    from app.tasking import celery_init_app
+
+    app = Flask(__name__)
+    app.config.from_object(config_class or config_for())
+    configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    init_auth(app)
+    register_error_handlers(app)
+    register_api(app)
+    celery_init_app(app)
+    register_cli(app)
+    return app

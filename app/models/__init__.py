@@ -1,0 +1,22 @@
+"""The data model; the schema itself changes only through migrations/."""
+
+from app.models.api_token import ApiToken
+from app.models.audit import AuditEvent
+from app.models.instance import Instance, InstanceStatus
+from app.models.job import ACTIVE_JOB_STATES, Job, JobState
+from app.models.plan import Plan
+from app.models.user import OsType, Role, User
+
+__all__ = [
+    "ACTIVE_JOB_STATES",
+    "ApiToken",
+    "AuditEvent",
+    "Instance",
+    "InstanceStatus",
+    "Job",
+    "JobState",
+    "OsType",
+    "Plan",
+    "Role",
+    "User",
+]

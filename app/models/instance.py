@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import Timestamped, UTCDateTime
+from app.models.plan import Plan
+from app.models.user import User
+
+
+class InstanceStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PROVISIONING = "provisioning"
+    BOOTING = "booting"
+    ACTIVE = "active"
+    RESTARTING = "restarting"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RESIZING = "resizing"
+    SUSPENDED = "suspended"
+    TERMINATING = "terminating"
+    TERMINATED = "terminated"
+    FAILED = "failed"
+
+
+class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "instances"
+    __table_args__ = (
+        Index("ix_instances_user_created", "user_id", "created_at"),
+        Index("ix_instances_provider_ref", "provider", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), nullable=False)
+    os_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    region: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(20), default=InstanceStatus.PENDING_PAYMENT, nullable=False, index=True
+    )
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    username: Mapped[str | None] = mapped_column(String(64))
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    last_accessed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data_transfer_gb: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    plan: Mapped[Plan] = relationship(lazy="joined")
+
+    @property
+    def label(self) -> str:
+        """Deterministic name at the provider, so a retried create finds its machine."""
+        return f"nemordp-{self.id}"

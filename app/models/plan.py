@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class Plan(db.Model):  # type: ignore[name-defined]
+    """A product in the catalogue and where each provider can run it.
+
+    ``offers`` maps a provider name to its plan id and to our region codes, each with the
+    provider's own region id: ``{"vultr": {"plan": "vc2-2c-4gb", "regions": {"us-east": "ewr"}}}``.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    price_cents: Mapped[int] = mapped_column(Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), default="usd", nullable=False)
+    vcpu: Mapped[int] = mapped_column(Integer, nullable=False)
+    ram_mb: Mapped[int] = mapped_column(Integer, nullable=False)
+    disk_gb: Mapped[int] = mapped_column(Integer, nullable=False)
+    bandwidth_gb: Mapped[int] = mapped_column(Integer, nullable=False)
+    gpu: Mapped[str | None] = mapped_column(String(64))
+    rank: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    offers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    stripe_product_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_price_id: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def regions(self) -> list[str]:
+        codes = {region for offer in self.offers.values() for region in offer["regions"]}
+        return sorted(codes)
+
+    def providers_for(self, region: str) -> list[str]:
+        """Providers offering this plan in a region, in catalogue order of preference."""
+        return [name for name, offer in self.offers.items() if region in offer["regions"]]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import Timestamped, UTCDateTime
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class OsType(StrEnum):
+    WINDOWS = "windows"
+    LINUX = "linux"
+
+
+class User(UserMixin, Timestamped, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email_lower", func.lower("email"), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER, nullable=False)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Bumped when the password changes: sessions carrying an older epoch stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    auto_shutdown: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    idle_minutes: Mapped[int] = mapped_column(Integer, default=120, nullable=False)
+    default_os: Mapped[str] = mapped_column(String(16), default=OsType.WINDOWS, nullable=False)
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.is_active_account
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def preferences(self) -> dict[str, object]:
+        return {
+            "email_notifications": self.email_notifications,
+            "auto_shutdown": self.auto_shutdown,
+            "idle_minutes": self.idle_minutes,
+            "default_os": self.default_os,
+        }

@@ -1,0 +1,69 @@
+"""Accounts: sign-up, sign-in and profile."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, Unauthorized
+from app.extensions import db
+from app.models import User
+from app.security.passwords import hash_password, needs_rehash, verify_password
+from app.services import audit
+from app.services.tasks import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+def sign_up(email: str, password: str) -> User:
+    """Create a customer account and send the welcome e-mail.
+
+    E-mail addresses are unique whatever their case; a duplicate is a 409 and writes nothing.
+    """
+    if find_by_email(email) is not None:
+        raise Conflict("An account with this e-mail already exists.", {"email": ["Taken."]})
+    user = User(email=email.strip(), password_hash=hash_password(password))
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent sign-up won the race
+        db.session.rollback()
+        raise Conflict(
+            "An account with this e-mail already exists.", {"email": ["Taken."]}
+        ) from None
+    audit.record("account.signup", user.id)
+    db.session.commit()
+    enqueue("email.send_welcome", user.id)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or 401 (the same answer for any wrong part)."""
+    user = find_by_email(email)
+    if user is None or not verify_password(user.password_hash, password):
+        audit.record("auth.login_failed", user.id if user else None, email_domain=_domain(email))
+        db.session.commit()
+        raise Unauthorized("Wrong e-mail or password.")
+    if not user.is_active:
+        raise Unauthorized("Wrong e-mail or password.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record("auth.login", user.id)
+    db.session.commit()
+    return user
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2][:100]
+
+
+def update_profile(user: User, *, full_name: str) -> User:
+    user.full_name = full_name.strip()
+    db.session.commit()
+    return user

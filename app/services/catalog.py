@@ -1,0 +1,49 @@
+"""The plan catalogue: data in app/data/catalog.json, mirrored into the plans table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Plan
+
+CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
+
+PLAN_FIELDS = (
+    "name",
+    "price_cents",
+    "currency",
+    "vcpu",
+    "ram_mb",
+    "disk_gb",
+    "bandwidth_gb",
+    "gpu",
+    "rank",
+    "offers",
+)
+
+
+def load(path: Path = CATALOG_FILE) -> list[Plan]:
+    """Create or update every plan in the file; plans missing from it are deactivated."""
+    entries: list[dict[str, Any]] = json.loads(path.read_text())["plans"]
+    existing = {plan.code: plan for plan in db.session.scalars(select(Plan))}
+    loaded = []
+    for entry in entries:
+        plan = existing.pop(entry["code"], None) or Plan(code=entry["code"])
+        for field in PLAN_FIELDS:
+            setattr(plan, field, entry[field])
+        plan.active = True
+        db.session.add(plan)
+        loaded.append(plan)
+    for retired in existing.values():
+        retired.active = False
+    db.session.commit()
+    return loaded
+
+
+def active_plans() -> list[Plan]:
+    return list(db.session.scalars(select(Plan).where(Plan.active).order_by(Plan.rank)))

@@ -1,0 +1,177 @@
+"""Every setting of the platform, read from the environment, with its default.
+
+One class per environment; `config_for()` picks the class named by ``NEMORDP_ENV``
+(development, test, production).  The README and ``.env.example`` list each setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("NEMORDP_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_encryption_key() -> str:
+    """Key for development only: made once under var/ and kept, never regenerated."""
+    key_file = VAR_DIR / "encryption.key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_bytes(Fernet.generate_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    TESTING = False
+
+    SECRET_KEY = _env("SECRET_KEY", "")
+    # Comma-separated Fernet keys, newest first; the first one encrypts, all decrypt.
+    ENCRYPTION_KEYS = _env("ENCRYPTION_KEYS", "")
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'nemordp.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 20)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 30)
+    DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 3600)
+
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL", "")  # defaults to REDIS_URL
+    CELERY_RESULT_BACKEND = _env("CELERY_RESULT_BACKEND", "")  # defaults to REDIS_URL
+    # Above the longest retry countdown, so Redis never redelivers a task still waiting.
+    CELERY_VISIBILITY_TIMEOUT = _env_int("CELERY_VISIBILITY_TIMEOUT", 7200)
+    CELERY_TASK_TIME_LIMIT = _env_int("CELERY_TASK_TIME_LIMIT", 120)
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    SESSION_COOKIE_NAME = "nemordp_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_CHECK_DEFAULT = False  # checked only for cookie-authenticated writes
+    WTF_CSRF_HEADERS = ["X-CSRF-Token"]
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 1025)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME", "")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD", "")
+    MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 10.0)
+    MAIL_FROM = _env("MAIL_FROM", "NemoRDP <no-reply@nemordp.local>")
+    SUPPORT_EMAIL = _env("SUPPORT_EMAIL", "support@nemordp.local")
+    ALERT_EMAIL = _env("ALERT_EMAIL", "ops@nemordp.local")
+
+    HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    LOG_JSON = _env_bool("LOG_JSON", True)
+
+    API_TITLE = "NemoRDP API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    @classmethod
+    def finalise(cls) -> None:
+        """Fill in settings derived from others; raise if the environment is unusable."""
+        cls.CELERY_BROKER_URL = cls.CELERY_BROKER_URL or cls.REDIS_URL
+        cls.CELERY_RESULT_BACKEND = cls.CELERY_RESULT_BACKEND or cls.REDIS_URL
+        if not cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            cls.SQLALCHEMY_ENGINE_OPTIONS = {
+                "pool_pre_ping": True,
+                "pool_size": cls.DB_POOL_SIZE,
+                "max_overflow": cls.DB_MAX_OVERFLOW,
+                "pool_recycle": cls.DB_POOL_RECYCLE,
+            }
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    LOG_JSON = _env_bool("LOG_JSON", False)
+
+    @classmethod
+    def finalise(cls) -> None:
+        cls.SECRET_KEY = cls.SECRET_KEY or "dev-only-secret-key-not-for-production"
+        cls.ENCRYPTION_KEYS = cls.ENCRYPTION_KEYS or _local_encryption_key()
+        super().finalise()
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    # A fixed, throwaway key for tests only.
+    ENCRYPTION_KEYS = _env("ENCRYPTION_KEYS", "r9cbyqBgW0lBZAkb4oXb_7Vd6F9QoHJ1T3g8nW1Xk2Y=")
+    SQLALCHEMY_DATABASE_URI = _env(
+        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nemordp_test"
+    )
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    LOG_JSON = False
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def finalise(cls) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", cls.SECRET_KEY),
+                ("DATABASE_URL", os.environ.get("DATABASE_URL", "")),
+                ("ENCRYPTION_KEYS", cls.ENCRYPTION_KEYS),
+            )
+            if not value
+        ]
+        if missing:
+            raise RuntimeError(f"production needs these settings: {', '.join(missing)}")
+        if len(cls.SECRET_KEY) < 32:
+            raise RuntimeError("production SECRET_KEY must be at least 32 characters")
+        super().finalise()
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[BaseConfig]:
+    """The config class for an environment name (default: ``NEMORDP_ENV`` or development)."""
+    env_name = name or os.environ.get("NEMORDP_ENV", "development")
+    try:
+        config_class = CONFIGS[env_name]
+    except KeyError:
+        raise RuntimeError(f"unknown NEMORDP_ENV {env_name!r}") from None
+    config_class.finalise()
+    return config_class

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make run`: the whole platform on this machine with embedded defaults — SQLite under var/,
+# Redis (the system's if it answers, else an embedded one), web, worker, beat, Flower and a
+# mail catcher that prints every outgoing e-mail. Ctrl-C stops everything.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV="$ROOT/.venv"
+cd "$ROOT"
+export PATH="$VENV/bin:$PATH"
+source devtools/services.sh
+
+export NEMORDP_ENV=${NEMORDP_ENV:-development}
+export FLASK_APP=wsgi
+export WEB_PORT=${WEB_PORT:-8000} FLOWER_PORT=${FLOWER_PORT:-5555} MAIL_PORT=${MAIL_PORT:-1025}
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$WEB_PORT}
+mkdir -p var
+cp Procfile var/Procfile.run
+
+# Redis: use one that answers, else run the embedded server in the foreground with the rest.
+if [ -z "${REDIS_URL:-}" ]; then
+  if port_open 127.0.0.1 6379; then
+    export REDIS_URL=redis://127.0.0.1:6379/0
+  else
+    mkdir -p var/redis
+    export REDIS_URL=redis://127.0.0.1:6390/0
+    echo "redis: redis-server --bind 127.0.0.1 --port 6390 --save '' --appendonly no --dir var/redis" \
+      >> var/Procfile.run
+  fi
+fi
+
+flask db upgrade
+flask catalog load
+
+cat <<TXT
+
+NemoRDP is starting:
+  dashboard and API  http://127.0.0.1:$WEB_PORT/   (API under /api, spec at /api/openapi.json)
+  health             http://127.0.0.1:$WEB_PORT/api/health
+  Flower (queues)    http://127.0.0.1:$FLOWER_PORT/
+  outgoing e-mail    printed below by the "mail" process
+  Redis              $REDIS_URL
+Press Ctrl-C to stop everything.
+
+TXT
+exec honcho start -f var/Procfile.run -d "$ROOT"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: lint, then pytest against PostgreSQL and Redis (started here when absent).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV="$ROOT/.venv"
+cd "$ROOT"
+source devtools/services.sh
+
+export REDIS_DB=${REDIS_DB:-9}
+ensure_redis
+ensure_postgres
+export NEMORDP_ENV=test
+export DATABASE_URL=${DATABASE_URL:-${PG_ADMIN_URL%/postgres}/nemordp_test}
+export DATABASE_URL=${DATABASE_URL/postgresql:/postgresql+psycopg:}
+
+echo "lint: ruff and mypy"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy"
+
+echo "tests: database $DATABASE_URL, redis $REDIS_URL"
+exec "$VENV/bin/pytest" "$@"

@@ -1,0 +1,144 @@
+"""Fixtures: a real PostgreSQL schema built by the migrations, Redis, SMTP and a Celery worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Settings are read when config.py is imported, so the environment is fixed first; the
+# worker processes started below inherit it.
+os.environ["NEMORDP_ENV"] = "test"
+os.environ.setdefault("MAIL_PORT", str(_free_port()))
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from config import TestConfig, config_for  # noqa: E402
+from tests.support.database import Database  # noqa: E402
+from tests.support.mailbox import Mailbox  # noqa: E402
+
+KEPT_TABLES = {"alembic_version", "plans"}
+
+
+def _reset_database(app: Flask) -> None:
+    """Drop everything and build the schema through the migrations, as production does."""
+    import psycopg
+    from flask_migrate import upgrade
+
+    url = db.engine.url
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+        if exists.fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{url.database}"')
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(directory=str(ROOT / "migrations"))
+    from app.services import catalog
+
+    catalog.load()
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    app = create_app(config_for("test"))
+    with app.app_context():
+        _reset_database(app)
+        app.extensions["celery"].connection_for_write().default_channel.client.flushdb()
+    yield app
+
+
+@pytest.fixture(scope="session")
+def database(app: Flask) -> Database:
+    with app.app_context():
+        return Database(db.engine)
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(database: Database) -> None:
+    """Each test starts with no rows but the catalogue."""
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(int(os.environ["MAIL_PORT"]))
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(app: Flask, mailbox: Mailbox) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process consuming every queue."""
+    from app.tasking import QUEUES
+
+    log = open(ARTIFACTS / "worker.log", "ab")  # noqa: SIM115 (open for the whole session)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "-Q",
+            ",".join(QUEUES),
+            "-c",
+            "2",
+            "-l",
+            "INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "DATABASE_URL": TestConfig.SQLALCHEMY_DATABASE_URI},
+    )
+    celery = app.extensions["celery"]
+    deadline = time.monotonic() + 30
+    while not celery.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the Celery worker did not start; see test-artifacts/worker.log")
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture()
+def inbox(mailbox: Mailbox, worker: Any) -> Mailbox:
+    """The local SMTP server, emptied, with a worker running to deliver to it."""
+    mailbox.clear()
+    return mailbox

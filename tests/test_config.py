@@ -1,0 +1,24 @@
+import pytest
+
+import config
+
+
+def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "")
+    monkeypatch.setattr(config.ProductionConfig, "ENCRYPTION_KEYS", "")
+    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL, ENCRYPTION_KEYS"):
+        config.config_for("production")
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/nemordp")
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "short")
+    monkeypatch.setattr(config.ProductionConfig, "ENCRYPTION_KEYS", "k")
+    with pytest.raises(RuntimeError, match="at least 32"):
+        config.config_for("production")
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="unknown NEMORDP_ENV"):
+        config.config_for("staging")

@@ -1,0 +1,1 @@
+"""What only workers do: talk to providers, Stripe and the mail server."""
