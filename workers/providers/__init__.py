@@ -1,0 +1,1 @@
+"""Cloud providers behind one interface; `registry.client_for(name)` picks the class."""
