@@ -8,6 +8,7 @@ so the platform's readiness probe is exercised for real.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import selectors
 import socket
@@ -318,10 +319,8 @@ def _drop_connection() -> None:
     """Close the client's socket without an HTTP answer (werkzeug's dev server only)."""
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class BackgroundServer:
