@@ -5,25 +5,21 @@ Queues and routes come from `app.tasking`; the beat schedule lives here, interva
 
 from typing import Any
 
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import worker_process_init
 
 from app import create_app
 from app.extensions import db
+from workers.providers import registry
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.include = ["tasks.email"]
+celery.conf.include = ["tasks.email", "tasks.provisioning", "tasks.instances"]
 celery.conf.beat_schedule = {}
 
 
 @worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
-    """A forked worker must not share the parent's database connections."""
+    """A forked worker must not share the parent's database or HTTP connections."""
     with flask_app.app_context():
         db.engine.dispose(close=False)
-
-
-@task_postrun.connect
-def _end_session(**_: Any) -> None:
-    with flask_app.app_context():
-        db.session.remove()
+    registry.reset()

@@ -88,6 +88,35 @@ class BaseConfig:
     SUPPORT_EMAIL = _env("SUPPORT_EMAIL", "support@nemordp.local")
     ALERT_EMAIL = _env("ALERT_EMAIL", "ops@nemordp.local")
 
+    # Providers. The URLs point at the real APIs; `make run` and the tests point them at
+    # the local emulators.
+    VULTR_API_URL = _env("VULTR_API_URL", "https://api.vultr.com/v2")
+    VULTR_API_KEY = _env("VULTR_API_KEY", "")
+    VULTR_RATE_LIMIT = _env("VULTR_RATE_LIMIT", "25/second")  # Vultr allows 30/s per IP
+    CONTABO_API_URL = _env("CONTABO_API_URL", "https://api.contabo.com/v1")
+    CONTABO_AUTH_URL = _env(
+        "CONTABO_AUTH_URL",
+        "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token",
+    )
+    CONTABO_CLIENT_ID = _env("CONTABO_CLIENT_ID", "")
+    CONTABO_CLIENT_SECRET = _env("CONTABO_CLIENT_SECRET", "")
+    CONTABO_API_USER = _env("CONTABO_API_USER", "")
+    CONTABO_API_PASSWORD = _env("CONTABO_API_PASSWORD", "")
+    PROVIDER_TIMEOUT = _env_float("PROVIDER_TIMEOUT", 10.0)
+
+    # Provisioning and actions.
+    PROVISION_DEADLINE_SECONDS = _env_int("PROVISION_DEADLINE_SECONDS", 30 * 60)
+    ACTION_DEADLINE_SECONDS = _env_int("ACTION_DEADLINE_SECONDS", 10 * 60)
+    STATUS_CHECK_INTERVAL = _env_float("STATUS_CHECK_INTERVAL", 10.0)
+    # A new machine needs minutes to boot: the first look waits this long.
+    FIRST_CHECK_DELAY = _env_float("FIRST_CHECK_DELAY", 30.0)
+    RDP_PORT = _env_int("RDP_PORT", 3389)
+    RDP_PROBE_TIMEOUT = _env_float("RDP_PROBE_TIMEOUT", 3.0)
+    # Transient provider failures are retried with exponential backoff and jitter.
+    PROVIDER_RETRY_MAX = _env_int("PROVIDER_RETRY_MAX", 8)
+    PROVIDER_RETRY_BASE = _env_float("PROVIDER_RETRY_BASE", 2.0)
+    PROVIDER_RETRY_CAP = _env_float("PROVIDER_RETRY_CAP", 300.0)
+
     HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = _env_bool("LOG_JSON", True)

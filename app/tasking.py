@@ -23,6 +23,7 @@ TASK_ROUTES = {
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
+        # The app context's teardown also ends the task's database session.
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
@@ -46,6 +47,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_send_sent_event=True,
         worker_send_task_events=True,
         broker_connection_retry_on_startup=True,
+        # A request must not hang on a dead broker: the job row is kept and re-sent later.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
         result_backend_transport_options={
             "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]

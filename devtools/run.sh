@@ -13,6 +13,15 @@ export NEMORDP_ENV=${NEMORDP_ENV:-development}
 export FLASK_APP=wsgi
 export WEB_PORT=${WEB_PORT:-8000} FLOWER_PORT=${FLOWER_PORT:-5555} MAIL_PORT=${MAIL_PORT:-1025}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$WEB_PORT}
+# The provider clients talk to the local emulators; nothing else knows they are emulators.
+export VULTR_EMULATOR_PORT=${VULTR_EMULATOR_PORT:-8701} CONTABO_EMULATOR_PORT=${CONTABO_EMULATOR_PORT:-8702}
+export VULTR_API_URL=${VULTR_API_URL:-http://127.0.0.1:$VULTR_EMULATOR_PORT/v2}
+export VULTR_API_KEY=${VULTR_API_KEY:-local-emulator-key}
+export CONTABO_API_URL=${CONTABO_API_URL:-http://127.0.0.1:$CONTABO_EMULATOR_PORT/v1}
+export CONTABO_AUTH_URL=${CONTABO_AUTH_URL:-http://127.0.0.1:$CONTABO_EMULATOR_PORT/auth/realms/contabo/protocol/openid-connect/token}
+export CONTABO_CLIENT_ID=${CONTABO_CLIENT_ID:-local} CONTABO_CLIENT_SECRET=${CONTABO_CLIENT_SECRET:-local}
+export CONTABO_API_USER=${CONTABO_API_USER:-local@nemordp.local} CONTABO_API_PASSWORD=${CONTABO_API_PASSWORD:-local}
+export STATUS_CHECK_INTERVAL=${STATUS_CHECK_INTERVAL:-2} FIRST_CHECK_DELAY=${FIRST_CHECK_DELAY:-15}
 mkdir -p var
 cp Procfile var/Procfile.run
 
@@ -37,6 +46,7 @@ NemoRDP is starting:
   dashboard and API  http://127.0.0.1:$WEB_PORT/   (API under /api, spec at /api/openapi.json)
   health             http://127.0.0.1:$WEB_PORT/api/health
   Flower (queues)    http://127.0.0.1:$FLOWER_PORT/
+  provider emulators Vultr $VULTR_API_URL, Contabo $CONTABO_API_URL
   outgoing e-mail    printed below by the "mail" process
   Redis              $REDIS_URL
 Press Ctrl-C to stop everything.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from app.extensions import db
-from app.models import User
+from app.models import Job, User
 from app.services import notifications
 from workers import mailer
 
@@ -25,3 +25,11 @@ def send_welcome(user_id: int) -> None:
     if user is None or not user.is_active:
         return
     mailer.send(notifications.welcome(user))
+
+
+@shared_task(name="email.send_job_alert", **RETRY_POLICY)
+def send_job_alert(job_id: int) -> None:
+    """Tell operators that a job failed."""
+    job = db.session.get(Job, job_id)
+    if job is not None:
+        mailer.send(notifications.job_failed_alert(job))

@@ -24,6 +24,30 @@ def _free_port() -> int:
 # worker processes started below inherit it.
 os.environ["NEMORDP_ENV"] = "test"
 os.environ.setdefault("MAIL_PORT", str(_free_port()))
+VULTR_PORT, CONTABO_PORT = _free_port(), _free_port()
+RDP_PORT = _free_port()
+os.environ.update(
+    {
+        "VULTR_API_URL": f"http://127.0.0.1:{VULTR_PORT}/v2",
+        "VULTR_API_KEY": "test-vultr-key",
+        "CONTABO_API_URL": f"http://127.0.0.1:{CONTABO_PORT}/v1",
+        "CONTABO_AUTH_URL": (
+            f"http://127.0.0.1:{CONTABO_PORT}/auth/realms/contabo/protocol/openid-connect/token"
+        ),
+        "CONTABO_CLIENT_ID": "test-client",
+        "CONTABO_CLIENT_SECRET": "test-client-secret",
+        "CONTABO_API_USER": "api@example.com",
+        "CONTABO_API_PASSWORD": "test-api-password",
+        "RDP_PORT": str(RDP_PORT),
+        "STATUS_CHECK_INTERVAL": "0.3",
+        "FIRST_CHECK_DELAY": "0.5",
+        "PROVIDER_TIMEOUT": "1.5",
+        "RDP_PROBE_TIMEOUT": "1",
+        "PROVIDER_RETRY_BASE": "0.2",
+        "PROVIDER_RETRY_CAP": "1",
+        "PROVIDER_RETRY_MAX": "4",
+    }
+)
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
@@ -35,7 +59,9 @@ from sqlalchemy import text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from config import TestConfig, config_for  # noqa: E402
+from devtools.emulators.core import BackgroundServer, EmulatorSettings  # noqa: E402
 from tests.support.database import Database  # noqa: E402
+from tests.support.emulators import EmulatorHandle  # noqa: E402
 from tests.support.mailbox import Mailbox  # noqa: E402
 
 KEPT_TABLES = {"alembic_version", "plans"}
@@ -97,8 +123,56 @@ def mailbox() -> Iterator[Mailbox]:
     box.stop()
 
 
+def _emulator_settings(ip_prefix: str) -> EmulatorSettings:
+    return EmulatorSettings(
+        boot_seconds=1.0,
+        restart_seconds=0.5,
+        not_found_seconds=0.3,
+        ip_delay_seconds=0.5,
+        timeout_seconds=3.0,
+        rate_limit_per_second=30,
+        rdp_port=RDP_PORT,
+        ip_prefix=ip_prefix,
+    )
+
+
 @pytest.fixture(scope="session")
-def worker(app: Flask, mailbox: Mailbox) -> Iterator[subprocess.Popen[bytes]]:
+def vultr_server() -> Iterator[EmulatorHandle]:
+    from devtools.emulators import vultr
+
+    server = BackgroundServer(vultr.create_app(_emulator_settings("127.31")), VULTR_PORT).start()
+    yield EmulatorHandle(server.url)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def contabo_server() -> Iterator[EmulatorHandle]:
+    from devtools.emulators import contabo
+
+    app = contabo.create_app(_emulator_settings("127.32"))
+    server = BackgroundServer(app, CONTABO_PORT).start()
+    yield EmulatorHandle(server.url)
+    server.stop()
+
+
+@pytest.fixture()
+def vultr(vultr_server: EmulatorHandle, worker: Any) -> EmulatorHandle:
+    """The Vultr emulator, emptied, with a worker running against it."""
+    vultr_server.reset()
+    return vultr_server
+
+
+@pytest.fixture()
+def contabo(contabo_server: EmulatorHandle, worker: Any) -> EmulatorHandle:
+    """The Contabo emulator, emptied, with a worker running against it."""
+    contabo_server.reset()
+    return contabo_server
+
+
+@pytest.fixture(scope="session")
+def worker(
+    app: Flask, mailbox: Mailbox, vultr_server: EmulatorHandle, contabo_server: EmulatorHandle
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process consuming every queue."""
     from app.tasking import QUEUES
 

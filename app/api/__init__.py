@@ -33,10 +33,10 @@ def _require_json_body() -> None:
 
 
 def register_api(app: Flask) -> Api:
-    from app.api import auth, health
+    from app.api import auth, health, instances, jobs, plans
 
     api = Api(app)
     app.before_request(_require_json_body)
-    for module in (auth, health):
+    for module in (auth, health, instances, jobs, plans):
         api.register_blueprint(module.blp)
     return api

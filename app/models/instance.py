@@ -46,6 +46,7 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
         String(20), default=InstanceStatus.PENDING_PAYMENT, nullable=False, index=True
     )
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    ipv6_address: Mapped[str | None] = mapped_column(String(45))
     username: Mapped[str | None] = mapped_column(String(64))
     password_encrypted: Mapped[str | None] = mapped_column(Text)
     last_accessed: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,7 +56,7 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
-    plan: Mapped[Plan] = relationship(lazy="joined")
+    plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def label(self) -> str:

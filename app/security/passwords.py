@@ -22,3 +22,25 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+MACHINE_PASSWORD_SPECIALS = "!@#$^&*?_~"  # the set every provider accepts
+
+
+def generate_machine_password(length: int = 20) -> str:
+    """A random password that satisfies every provider's rules (Contabo's are strictest:
+    upper and lower case, 3+ digits and a special character)."""
+    import secrets
+    import string
+
+    required = [
+        *(secrets.choice(string.ascii_uppercase) for _ in range(2)),
+        *(secrets.choice(string.ascii_lowercase) for _ in range(2)),
+        *(secrets.choice(string.digits) for _ in range(3)),
+        *(secrets.choice(MACHINE_PASSWORD_SPECIALS) for _ in range(2)),
+    ]
+    alphabet = string.ascii_letters + string.digits
+    rest = [secrets.choice(alphabet) for _ in range(length - len(required))]
+    chars = required + rest
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)

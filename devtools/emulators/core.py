@@ -24,7 +24,15 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
-FAULT_KINDS = ("error_500", "rate_limit_429", "timeout", "reset", "lost_response", "permanent")
+FAULT_KINDS = (
+    "error_500",
+    "rate_limit_429",
+    "timeout",
+    "reset",
+    "lost_response",
+    "slow_response",  # does the work, then holds the answer for `delay` seconds
+    "permanent",
+)
 
 
 @dataclass
@@ -76,6 +84,7 @@ class Fault:
     status: int = 500
     message: str = "injected failure"
     retry_after: float | None = None
+    delay: float = 0.0
 
 
 class RdpListeners:
@@ -247,6 +256,10 @@ class Emulator:
                     view(*args, **kwargs)  # the work is done, the answer never arrives
                     _drop_connection()
                     return error(502, "lost")
+                if fault.kind == "slow_response":
+                    response = view(*args, **kwargs)
+                    time.sleep(fault.delay)
+                    return response
                 if fault.kind == "timeout":
                     time.sleep(self.settings.timeout_seconds)
                     return error(504, "Gateway timeout")
@@ -280,6 +293,7 @@ class Emulator:
                 status=int(body.get("status", 500)),
                 message=str(body.get("message", "injected failure")),
                 retry_after=body.get("retry_after"),
+                delay=float(body.get("delay", 0.0)),
             )
             with self.lock:
                 self.faults.append(fault)

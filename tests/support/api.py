@@ -48,3 +48,27 @@ def error_of(response: TestResponse) -> dict[str, Any]:
     body = response.get_json()
     assert set(body) == {"error"}, body
     return body["error"]  # type: ignore[no-any-return]
+
+
+def wait_for_job(customer: Customer, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll a job over the API until it has finished; return its last state."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = customer.get(f"/api/jobs/{job_id}").get_json()
+        if job["state"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish within {timeout}s: {job}")
+
+
+def order(
+    customer: Customer, plan: str = "basic", os_type: str = "windows", region: str = "us-east"
+) -> dict[str, Any]:
+    response = customer.post(
+        "/api/instances", json={"plan": plan, "os_type": os_type, "region": region}
+    )
+    assert response.status_code == 202, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body

@@ -1,0 +1,198 @@
+"""Instances: ordering a machine and every action on it, scoped to its owner.
+
+Routes call these; each validates, changes state, commits, and only then enqueues the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
+from app.models.base import utcnow
+from app.security import crypto
+from app.services import audit, jobs
+
+S = InstanceStatus
+
+# Which statuses each action may start from, and the status it moves the machine to.
+ACTIONS: dict[str, tuple[frozenset[str], InstanceStatus]] = {
+    "restart": (frozenset({S.ACTIVE}), S.RESTARTING),
+    "stop": (frozenset({S.ACTIVE}), S.STOPPING),
+    "start": (frozenset({S.STOPPED}), S.STARTING),
+    "terminate": (
+        frozenset(set(S) - {S.TERMINATING, S.TERMINATED}),
+        S.TERMINATING,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Instance]
+    total: int
+    page: int
+    per_page: int
+
+
+def order(user: User, plan_code: str, os_type: str, region: str) -> tuple[Instance, Job]:
+    """Create an instance and its provisioning job (payment comes in front of this later)."""
+    plan = db.session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
+    if plan is None:
+        raise ValidationFailed(fields={"plan": ["Unknown plan."]})
+    if os_type not in {o.value for o in OsType}:
+        raise ValidationFailed(fields={"os_type": ["Must be windows or linux."]})
+    providers = plan.providers_for(region)
+    if not providers:
+        offered = ", ".join(plan.regions)
+        raise ValidationFailed(fields={"region": [f"Plan {plan.code} is offered in: {offered}."]})
+    instance = Instance(
+        user_id=user.id,
+        plan=plan,
+        os_type=os_type,
+        region=region,
+        provider=providers[0],
+        status=S.PROVISIONING,
+        username="Administrator" if os_type == OsType.WINDOWS else "nemordp",
+    )
+    db.session.add(instance)
+    job = jobs.new_job("provision", instance, user_id=user.id)
+    audit.record("instance.ordered", user.id, plan=plan.code, region=region, os_type=os_type)
+    db.session.commit()
+    jobs.enqueue(job)
+    return instance, job
+
+
+def list_for(user: User, page: int, per_page: int) -> Page:
+    owned = Instance.user_id == user.id
+    total = db.session.scalar(select(func.count()).select_from(Instance).where(owned)) or 0
+    items = db.session.scalars(
+        select(Instance)
+        .where(owned)
+        .order_by(Instance.created_at.desc(), Instance.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(items), total, page, per_page)
+
+
+def get_for(user: User, instance_id: int, *, lock: bool = False) -> Instance:
+    """The user's instance, or 404; ``lock`` holds its row until the commit."""
+    query = select(Instance).where(Instance.id == instance_id, Instance.user_id == user.id)
+    instance = db.session.scalar(query.with_for_update(of=Instance) if lock else query)
+    if instance is None:
+        raise NotFound("Instance not found.")
+    return instance
+
+
+def request_action(user: User, instance_id: int, action: str) -> Job:
+    """Start an action, or hand back the same action already under way (a double click).
+
+    The row lock makes concurrent requests for one machine queue up behind each other.
+    """
+    instance = get_for(user, instance_id, lock=True)
+    allowed_from, moving_to = ACTIONS[action]
+    running = jobs.active_job(instance.id)
+    if running is not None and running.kind == action:
+        return running
+    if instance.status not in allowed_from:
+        raise Conflict(f"Cannot {action} an instance that is {instance.status}.")
+    job = jobs.new_job(action, instance, user_id=user.id)
+    instance.status = moving_to
+    instance.status_reason = None
+    if action == "terminate":
+        audit.record("instance.terminate_requested", user.id, instance_id=instance.id)
+    db.session.commit()
+    jobs.enqueue(job)
+    return job
+
+
+def credentials(user: User, instance_id: int) -> dict[str, str]:
+    """Username and password of a machine, for its owner; every view is audited."""
+    instance = get_for(user, instance_id)
+    if instance.password_encrypted is None or instance.status in (S.TERMINATED, S.FAILED):
+        raise Conflict("This instance has no credentials yet.")
+    audit.record("instance.credentials_viewed", user.id, instance_id=instance.id)
+    db.session.commit()
+    return {
+        "username": instance.username or "",
+        "password": crypto.decrypt(instance.password_encrypted),
+    }
+
+
+def rdp_file(user: User, instance_id: int) -> str:
+    """A .rdp file for an active machine (CRLF lines, never a password)."""
+    instance = get_for(user, instance_id)
+    if instance.status != S.ACTIVE or not (instance.ip_address or instance.ipv6_address):
+        raise Conflict("The .rdp file is available once the instance is active.")
+    address = instance.ip_address or f"[{instance.ipv6_address}]"
+    port = current_app.config["RDP_PORT"]
+    if port != 3389:
+        address = f"{address}:{port}"
+    settings = [*RDP_SETTINGS, f"full address:s:{address}", f"username:s:{instance.username}"]
+    return "\r\n".join(settings) + "\r\n"
+
+
+def usage(user: User, instance_id: int) -> dict[str, object]:
+    instance = get_for(user, instance_id)
+    end: datetime = instance.terminated_at or utcnow()
+    return {
+        "uptime_hours": round((end - instance.created_at).total_seconds() / 3600, 2),
+        "status": instance.status,
+        "created_at": instance.created_at,
+        "last_accessed": instance.last_accessed,
+        "data_transfer_gb": round(instance.data_transfer_gb, 3),
+    }
+
+
+RDP_SETTINGS = [
+    "screen mode id:i:2",
+    "use multimon:i:0",
+    "desktopwidth:i:1920",
+    "desktopheight:i:1080",
+    "session bpp:i:32",
+    "compression:i:1",
+    "keyboardhook:i:2",
+    "audiocapturemode:i:0",
+    "videoplaybackmode:i:1",
+    "connection type:i:7",
+    "networkautodetect:i:1",
+    "bandwidthautodetect:i:1",
+    "displayconnectionbar:i:1",
+    "enableworkspacereconnect:i:0",
+    "disable wallpaper:i:0",
+    "allow font smoothing:i:0",
+    "allow desktop composition:i:0",
+    "disable full window drag:i:1",
+    "disable menu anims:i:1",
+    "disable themes:i:0",
+    "disable cursor setting:i:0",
+    "bitmapcachepersistenable:i:1",
+    "audiomode:i:0",
+    "redirectprinters:i:1",
+    "redirectcomports:i:0",
+    "redirectsmartcards:i:1",
+    "redirectclipboard:i:1",
+    "redirectposdevices:i:0",
+    "autoreconnection enabled:i:1",
+    "authentication level:i:2",
+    "prompt for credentials:i:0",
+    "negotiate security layer:i:1",
+    "remoteapplicationmode:i:0",
+    "alternate shell:s:",
+    "shell working directory:s:",
+    "gatewayhostname:s:",
+    "gatewayusagemethod:i:4",
+    "gatewaycredentialssource:i:4",
+    "gatewayprofileusagemethod:i:0",
+    "promptcredentialonce:i:0",
+    "gatewaybrokeringtype:i:0",
+    "use redirection server name:i:0",
+    "rdgiskdcproxy:i:0",
+    "kdcproxyname:s:",
+]

@@ -1,0 +1,605 @@
+"""Vultr API v2 emulator: the instance endpoints NemoRDP uses, with Vultr's paths, bodies,
+status codes and error shape, and machines whose state moves with time.
+
+Run it as a process (``python -m devtools.emulators.vultr --port 8701``) or in-process for
+tests with ``BackgroundServer(create_app(settings))``; point the client at ``<url>/v2``.
+The admin API under ``/_emulator`` (faults, settings, reset, machines) comes from the core.
+
+Fault-injection operation names: create, get, list, reboot, start, halt, delete, reinstall,
+resize (a PATCH with a plan), update (any other PATCH) and bandwidth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import ipaddress
+import logging
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import make_server
+
+from devtools.emulators.core import EmulatedMachine, Emulator, EmulatorSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    vcpu_count: int
+    ram: int  # MB
+    disk: int  # GB
+    bandwidth: int  # GB a month
+
+
+@dataclass(frozen=True)
+class OperatingSystem:
+    name: str
+    family: str  # windows | ubuntu
+
+
+PLANS: dict[str, Plan] = {
+    "vc2-1c-1gb": Plan(vcpu_count=1, ram=1024, disk=25, bandwidth=1024),
+    "vc2-1c-2gb": Plan(vcpu_count=1, ram=2048, disk=55, bandwidth=2048),
+    "vc2-2c-4gb": Plan(vcpu_count=2, ram=4096, disk=80, bandwidth=3072),
+    "vc2-4c-8gb": Plan(vcpu_count=4, ram=8192, disk=160, bandwidth=4096),
+    "vcg-a100-1c-6g-4vram": Plan(vcpu_count=1, ram=6144, disk=70, bandwidth=1024),
+}
+REGIONS: dict[str, str] = {
+    "ewr": "New Jersey",
+    "fra": "Frankfurt",
+    "ams": "Amsterdam",
+    "lhr": "London",
+    "sgp": "Singapore",
+}
+OPERATING_SYSTEMS: dict[int, OperatingSystem] = {
+    501: OperatingSystem("Windows 2022 Standard x64", "windows"),
+    371: OperatingSystem("Windows 2019 Standard x64", "windows"),
+    1743: OperatingSystem("Ubuntu 22.04 LTS x64", "ubuntu"),
+    2284: OperatingSystem("Ubuntu 24.04 LTS x64", "ubuntu"),
+}
+IMAGE_SOURCES = ("os_id", "iso_id", "snapshot_id", "app_id", "image_id")
+UNASSIGNED_IP = "0.0.0.0"
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 500
+BANDWIDTH_DAYS = 31  # the endpoint reports recent days, not the whole life of a machine
+PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#$%&*+-=?@^_{}[]"
+DEFAULT_RATE_LIMIT = 30  # Vultr answers 429 above 30 requests a second
+
+
+class VultrError(Exception):
+    """An error answered in Vultr's shape: ``{"error": message, "status": status}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class VultrDetails:
+    """What an instance carries beyond the core's EmulatedMachine (kept in ``extra``)."""
+
+    os_id: int
+    hostname: str
+    tags: list[str]
+    date_created: datetime
+    v6_main_ip: str  # "" unless IPv6 was enabled
+    provisioned_at: float  # monotonic: the first install ends, status leaves "pending"
+    installing_until: float  # monotonic: the first install or a reinstall ends
+    resizing_until: float = 0.0
+
+
+def error(status: int, message: str) -> Response:
+    response = jsonify(error=message, status=status)
+    response.status_code = status
+    return response
+
+
+def details(machine: EmulatedMachine) -> VultrDetails:
+    found: VultrDetails = machine.extra["vultr"]
+    return found
+
+
+# -- the instance as Vultr shows it -------------------------------------------------------
+def instance_status(machine: EmulatedMachine, now: float) -> str:
+    extra = details(machine)
+    if now < extra.provisioned_at:
+        return "pending"
+    if now < extra.resizing_until:
+        return "resizing"
+    return "active"
+
+
+def server_status(machine: EmulatedMachine, now: float) -> str:
+    extra = details(machine)
+    if now < extra.installing_until:
+        return "installingbooting"
+    if now < extra.resizing_until:
+        return "locked"
+    return "ok"
+
+
+def describe(machine: EmulatedMachine, settings: EmulatorSettings) -> dict[str, Any]:
+    """The instance object of GET /instances/{id}; never the password."""
+    now = time.monotonic()
+    extra = details(machine)
+    plan = PLANS[machine.plan]
+    has_ip = machine.ip_assigned(now, settings.ip_delay_seconds)
+    v6 = extra.v6_main_ip if has_ip else ""
+    return {
+        "id": machine.id,
+        "os": OPERATING_SYSTEMS[extra.os_id].name,
+        "ram": plan.ram,
+        "disk": plan.disk,
+        "main_ip": machine.ip if has_ip else UNASSIGNED_IP,
+        "vcpu_count": plan.vcpu_count,
+        "region": machine.region,
+        "plan": machine.plan,
+        "date_created": extra.date_created.isoformat(timespec="seconds"),
+        "status": instance_status(machine, now),
+        "allowed_bandwidth": plan.bandwidth,
+        "netmask_v4": "255.255.254.0" if has_ip else "",
+        "gateway_v4": _gateway(machine.ip) if has_ip else UNASSIGNED_IP,
+        "power_status": machine.power,
+        "server_status": server_status(machine, now),
+        "v6_network": _v6_network(v6),
+        "v6_main_ip": v6,
+        "v6_network_size": 64 if v6 else 0,
+        "label": machine.label,
+        "internal_ip": "",
+        "kvm": "",
+        "hostname": extra.hostname,
+        "os_id": extra.os_id,
+        "app_id": 0,
+        "image_id": "",
+        "firewall_group_id": "",
+        "features": ["ipv6"] if v6 else [],
+        "tags": list(extra.tags),
+    }
+
+
+def _gateway(ip: str) -> str:
+    return ".".join([*ip.split(".")[:3], "1"])
+
+
+def _v6_network(address: str) -> str:
+    if not address:
+        return ""
+    return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+
+
+def _v6_address(instance_id: str) -> str:
+    """A stable address in the documentation prefix, derived from the instance id."""
+    digits = uuid.UUID(instance_id).hex
+    return ipaddress.IPv6Address(f"2001:db8:{digits[:4]}:{digits[4:8]}::1").compressed
+
+
+# -- bandwidth ---------------------------------------------------------------------------
+def daily_traffic(instance_id: str, created: date, today: date) -> dict[str, dict[str, int]]:
+    """Plausible, deterministic daily byte counts for the recent days since creation."""
+    first = max(created, today - timedelta(days=BANDWIDTH_DAYS - 1))
+    days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+    return {day.isoformat(): _traffic(instance_id, day) for day in days}
+
+
+def _traffic(instance_id: str, day: date) -> dict[str, int]:
+    digest = hashlib.sha256(f"{instance_id}:{day.isoformat()}".encode()).digest()
+    # A remote desktop sends far more than it receives.
+    incoming = 20_000_000 + int.from_bytes(digest[:4], "big") % 300_000_000
+    outgoing = incoming * (2 + digest[4] % 5) + int.from_bytes(digest[5:9], "big") % 50_000_000
+    return {"incoming_bytes": incoming, "outgoing_bytes": outgoing}
+
+
+# -- request validation ------------------------------------------------------------------
+def json_body(required: bool = True) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if body is None and not required and not request.get_data():
+        return {}
+    if not isinstance(body, dict):
+        raise VultrError(400, "Invalid JSON body.")
+    return body
+
+
+def optional_str(body: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str):
+        raise VultrError(400, f"Invalid {key}: must be a string.")
+    return value
+
+
+def optional_tags(body: Mapping[str, Any]) -> list[str]:
+    tags = body.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise VultrError(400, "Invalid tags: must be a list of strings.")
+    return tags
+
+
+def plan_id(body: Mapping[str, Any]) -> str:
+    plan = body.get("plan")
+    if not plan:
+        raise VultrError(400, "Missing plan.")
+    if plan not in PLANS:
+        raise VultrError(400, f"Invalid plan: {plan}.")
+    return str(plan)
+
+
+def region_id(body: Mapping[str, Any]) -> str:
+    region = body.get("region")
+    if not region:
+        raise VultrError(400, "Missing region.")
+    if region not in REGIONS:
+        raise VultrError(400, f"Invalid region: {region}.")
+    return str(region)
+
+
+def os_id(body: Mapping[str, Any]) -> int:
+    """Exactly one image source; this emulator deploys from ``os_id`` only."""
+    given = [key for key in IMAGE_SOURCES if body.get(key) not in (None, "", 0)]
+    if len(given) != 1:
+        raise VultrError(400, f"Choose exactly one of {', '.join(IMAGE_SOURCES)}.")
+    if given != ["os_id"]:
+        raise VultrError(400, f"{given[0]} is not supported by this emulator; use os_id.")
+    value = body["os_id"]
+    if isinstance(value, bool) or not isinstance(value, int) or value not in OPERATING_SYSTEMS:
+        raise VultrError(400, "Invalid operating system.")
+    return value
+
+
+def decoded_user_data(body: Mapping[str, Any]) -> str:
+    encoded = optional_str(body, "user_data")
+    try:
+        return base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise VultrError(400, "Invalid user_data: must be base64 encoded.") from exc
+
+
+def per_page(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PER_PAGE
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise VultrError(400, "Invalid per_page: must be an integer.") from exc
+    if value < 1:
+        raise VultrError(400, "Invalid per_page: must be at least 1.")
+    return min(value, MAX_PER_PAGE)
+
+
+def encode_cursor(direction: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{direction}__{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        _, _, offset = base64.urlsafe_b64decode(cursor.encode()).decode().partition("__")
+        return max(int(offset), 0)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise VultrError(400, "Invalid cursor.") from exc
+
+
+def page_meta(total: int, offset: int, size: int) -> dict[str, Any]:
+    following = encode_cursor("next", offset + size) if offset + size < total else ""
+    previous = encode_cursor("prev", max(offset - size, 0)) if offset > 0 else ""
+    return {"total": total, "links": {"next": following, "prev": previous}}
+
+
+def matches_filters(
+    machine: EmulatedMachine, args: Mapping[str, str], settings: EmulatorSettings
+) -> bool:
+    if "label" in args and machine.label != args["label"]:
+        return False
+    if "tag" in args and args["tag"] not in details(machine).tags:
+        return False
+    if "region" in args and machine.region != args["region"]:
+        return False
+    return "main_ip" not in args or describe(machine, settings)["main_ip"] == args["main_ip"]
+
+
+# -- state changes -----------------------------------------------------------------------
+def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
+    """Validate a create body and build the machine it orders."""
+    region, plan, os = region_id(body), plan_id(body), os_id(body)
+    label, hostname = optional_str(body, "label"), optional_str(body, "hostname")
+    tags, user_data = optional_tags(body), decoded_user_data(body)
+    family = OPERATING_SYSTEMS[os].family
+    if body.get("sshkey_id") and family == "windows":
+        raise VultrError(400, "SSH keys cannot be installed on Windows.")
+    now = time.monotonic()
+    booted_at = now + emulator.settings.boot_seconds
+    instance_id = str(uuid.uuid4())
+    extra = VultrDetails(
+        os_id=os,
+        hostname=hostname or "vultr.guest",
+        tags=tags,
+        date_created=datetime.now(UTC).replace(microsecond=0),
+        v6_main_ip=_v6_address(instance_id) if body.get("enable_ipv6") is True else "",
+        provisioned_at=booted_at,
+        installing_until=booted_at,
+    )
+    return EmulatedMachine(
+        id=instance_id,
+        label=label,
+        plan=plan,
+        region=region,
+        os_type="windows" if family == "windows" else "linux",
+        ip=emulator.next_ip(),
+        created_at=now,
+        ready_at=booted_at,
+        password="".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(16)),
+        user_data=user_data,
+        extra={"vultr": extra},
+    )
+
+
+def power_on(emulator: Emulator, machine: EmulatedMachine) -> None:
+    """Start or reboot; a machine still installing keeps booting until the install ends."""
+    installing_until = details(machine).installing_until
+    emulator.reboot(machine)
+    machine.ready_at = max(machine.ready_at, installing_until)
+
+
+def reinstall(emulator: Emulator, machine: EmulatedMachine, hostname: str) -> None:
+    extra = details(machine)
+    extra.installing_until = time.monotonic() + emulator.settings.boot_seconds
+    if hostname:
+        extra.hostname = hostname
+    machine.power = "running"
+    machine.ready_at = extra.installing_until
+
+
+def change_plan(emulator: Emulator, machine: EmulatedMachine, plan: str) -> None:
+    """Vultr grows disks but cannot shrink them; a resize reboots the machine."""
+    current, wanted = PLANS[machine.plan], PLANS[plan]
+    if wanted.disk < current.disk:
+        raise VultrError(
+            400,
+            f"Unable to change plan: {plan} has a smaller disk ({wanted.disk} GB) than "
+            f"the current plan ({current.disk} GB). Disks cannot be shrunk.",
+        )
+    machine.plan = plan
+    extra = details(machine)
+    extra.resizing_until = time.monotonic() + emulator.settings.restart_seconds
+    if machine.power == "running":
+        machine.ready_at = max(machine.ready_at, extra.resizing_until)
+
+
+def update(emulator: Emulator, machine: EmulatedMachine, body: Mapping[str, Any]) -> None:
+    """PATCH /instances/{id}: plan, label, tags and user_data."""
+    plan = plan_id(body) if "plan" in body else None
+    label = optional_str(body, "label") if "label" in body else None
+    tags = optional_tags(body) if "tags" in body else None
+    user_data = decoded_user_data(body) if "user_data" in body else None
+    if plan is not None and plan != machine.plan:
+        change_plan(emulator, machine, plan)
+    if label is not None:
+        machine.label = label
+    if tags is not None:
+        details(machine).tags = tags
+    if user_data is not None:
+        machine.user_data = user_data
+
+
+# -- the app -----------------------------------------------------------------------------
+def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
+    """The ``/v2`` routes; each is wrapped so faults and the rate limit apply to it."""
+    blp = Blueprint("vultr_v2", __name__, url_prefix="/v2")
+    settings = emulator.settings
+
+    def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return emulator.operation(name, error)
+
+    def found(instance_id: str) -> EmulatedMachine:
+        machine = emulator.lookup(instance_id)
+        if machine is None:
+            raise VultrError(404, "Instance not found.")
+        return machine
+
+    @blp.before_request
+    def authenticate() -> Response | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return error(401, "Invalid API token.")
+        if api_key is not None and not secrets.compare_digest(token, api_key):
+            return error(401, "Invalid API token.")
+        return None
+
+    @blp.errorhandler(VultrError)
+    def vultr_error(exc: VultrError) -> Response:
+        return error(exc.status, exc.message)
+
+    @blp.post("/instances")
+    @op("create")
+    def create_instance() -> Any:
+        """Order an instance; the only answer that carries its password."""
+        machine = emulator.add(new_machine(emulator, json_body()))
+        instance = {**describe(machine, settings), "server_status": "none"}
+        return jsonify(instance={**instance, "default_password": machine.password}), 202
+
+    @blp.get("/instances")
+    @op("list")
+    def list_instances() -> Any:
+        size, offset = (
+            per_page(request.args.get("per_page")),
+            decode_cursor(request.args.get("cursor")),
+        )
+        machines = [m for m in emulator.live() if matches_filters(m, request.args, settings)]
+        page = machines[offset : offset + size]
+        return jsonify(
+            instances=[describe(m, settings) for m in page],
+            meta=page_meta(len(machines), offset, size),
+        )
+
+    @blp.get("/instances/<instance_id>")
+    @op("get")
+    def get_instance(instance_id: str) -> Any:
+        return jsonify(instance=describe(found(instance_id), settings))
+
+    def patch_instance(instance_id: str) -> Any:
+        machine, body = found(instance_id), json_body()
+        with emulator.lock:
+            update(emulator, machine, body)
+        return jsonify(instance=describe(machine, settings)), 202
+
+    resize_instance = op("resize")(patch_instance)
+    edit_instance = op("update")(patch_instance)
+
+    @blp.patch("/instances/<instance_id>")
+    def update_instance(instance_id: str) -> Any:
+        """A new plan is operation "resize"; label, tags or user_data alone are "update"."""
+        body = request.get_json(silent=True)
+        changes_plan = isinstance(body, dict) and "plan" in body
+        return (resize_instance if changes_plan else edit_instance)(instance_id)
+
+    @blp.delete("/instances/<instance_id>")
+    @op("delete")
+    def delete_instance(instance_id: str) -> Any:
+        machine = found(instance_id)
+        with emulator.lock:
+            machine.destroyed = True
+        return "", 204
+
+    @blp.post("/instances/<instance_id>/reboot")
+    @op("reboot")
+    def reboot_instance(instance_id: str) -> Any:
+        machine = found(instance_id)
+        with emulator.lock:
+            power_on(emulator, machine)
+        return "", 204
+
+    @blp.post("/instances/<instance_id>/start")
+    @op("start")
+    def start_instance(instance_id: str) -> Any:
+        machine = found(instance_id)
+        with emulator.lock:
+            if machine.power != "running":
+                power_on(emulator, machine)
+        return "", 204
+
+    @blp.post("/instances/<instance_id>/halt")
+    @op("halt")
+    def halt_instance(instance_id: str) -> Any:
+        machine = found(instance_id)
+        with emulator.lock:
+            machine.power = "stopped"
+        return "", 204
+
+    @blp.post("/instances/<instance_id>/reinstall")
+    @op("reinstall")
+    def reinstall_instance(instance_id: str) -> Any:
+        machine, body = found(instance_id), json_body(required=False)
+        hostname = optional_str(body, "hostname")
+        with emulator.lock:
+            reinstall(emulator, machine, hostname)
+        return jsonify(instance=describe(machine, settings)), 202
+
+    @blp.get("/instances/<instance_id>/bandwidth")
+    @op("bandwidth")
+    def instance_bandwidth(instance_id: str) -> Any:
+        machine = found(instance_id)
+        created = details(machine).date_created.date()
+        today = datetime.now(UTC).date()
+        return jsonify(bandwidth=daily_traffic(machine.id, created, today))
+
+    return blp
+
+
+def admin_blueprint(emulator: Emulator) -> Blueprint:
+    """The core's admin API, showing secrets too (tests check what the platform stored)."""
+
+    def admin_view(machine: EmulatedMachine) -> dict[str, Any]:
+        return {
+            **describe(machine, emulator.settings),
+            "default_password": machine.password,
+            "user_data": machine.user_data,
+        }
+
+    blp = emulator.admin_blueprint(admin_view)
+
+    @blp.post("/machines/<instance_id>/backdate")
+    def backdate(instance_id: str) -> Any:
+        """Move ``date_created`` back ``days`` days, so bandwidth covers several days."""
+        body = request.get_json(force=True)
+        with emulator.lock:
+            machine = emulator.machines.get(instance_id)
+            if machine is None:
+                return error(404, "Instance not found.")
+            details(machine).date_created -= timedelta(days=int(body["days"]))
+        return jsonify(admin_view(machine))
+
+    return blp
+
+
+def http_error(exc: HTTPException) -> Response:
+    """Unknown routes, wrong methods and admin aborts, in Vultr's error shape."""
+    return error(exc.code or 500, exc.description or exc.name)
+
+
+def create_app(settings: EmulatorSettings | None = None, *, api_key: str | None = None) -> Flask:
+    """The emulator app; with ``api_key`` only that bearer token is accepted, else any."""
+    emulator = Emulator("vultr", settings or EmulatorSettings())
+    app = Flask(__name__)
+    app.extensions["emulator"] = emulator
+    app.register_blueprint(api_blueprint(emulator, api_key))
+    app.register_blueprint(admin_blueprint(emulator))
+    app.register_error_handler(HTTPException, http_error)
+    return app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    defaults = EmulatorSettings()
+    parser = argparse.ArgumentParser(description="Vultr API v2 emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8701)
+    parser.add_argument("--boot-seconds", type=float, default=defaults.boot_seconds)
+    parser.add_argument("--restart-seconds", type=float, default=defaults.restart_seconds)
+    parser.add_argument("--not-found-seconds", type=float, default=defaults.not_found_seconds)
+    parser.add_argument("--ip-delay-seconds", type=float, default=defaults.ip_delay_seconds)
+    parser.add_argument("--timeout-seconds", type=float, default=defaults.timeout_seconds)
+    parser.add_argument(
+        "--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests a second; 0: none"
+    )
+    parser.add_argument("--rdp-port", type=int, default=defaults.rdp_port)
+    parser.add_argument("--ip-prefix", default=defaults.ip_prefix)
+    parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> EmulatorSettings:
+    return EmulatorSettings(
+        boot_seconds=args.boot_seconds,
+        restart_seconds=args.restart_seconds,
+        not_found_seconds=args.not_found_seconds,
+        ip_delay_seconds=args.ip_delay_seconds,
+        timeout_seconds=args.timeout_seconds,
+        rate_limit_per_second=args.rate_limit,
+        rdp_port=args.rdp_port,
+        ip_prefix=args.ip_prefix,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    app = create_app(settings_from(args), api_key=args.api_key)
+    server = make_server(args.host, args.port, app, threaded=True)
+    logger.info("Vultr emulator on http://%s:%s/v2", args.host, server.server_port)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Actions on existing machines, and the status check that finishes every machine job."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from app.services import jobs
+from tasks.support import open_job, past_deadline, retry_later, schedule_check
+from workers import machines
+from workers.providers.base import PermanentProviderError, TransientProviderError
+
+
+def _act(task: Task, job_id: int) -> None:
+    job = open_job(job_id)
+    if job is None or machines.superseded(job):
+        return
+    jobs.mark_running(job)
+    try:
+        machines.perform(job)
+    except TransientProviderError as exc:
+        retry_later(task, job, exc)
+        return
+    except PermanentProviderError as exc:
+        machines.fail(job, exc.message)
+        return
+    schedule_check(job)
+
+
+@shared_task(name="instances.restart", bind=True, max_retries=None)
+def restart(self: Task, job_id: int) -> None:
+    """Reboot a machine and wait for Remote Desktop to answer again."""
+    _act(self, job_id)
+
+
+@shared_task(name="instances.stop", bind=True, max_retries=None)
+def stop(self: Task, job_id: int) -> None:
+    """Shut a machine down and wait until it is off."""
+    _act(self, job_id)
+
+
+@shared_task(name="instances.start", bind=True, max_retries=None)
+def start(self: Task, job_id: int) -> None:
+    """Power a machine on and wait for Remote Desktop to answer."""
+    _act(self, job_id)
+
+
+@shared_task(name="instances.terminate", bind=True, max_retries=None)
+def terminate(self: Task, job_id: int) -> None:
+    """Destroy a machine at its provider and mark it terminated."""
+    job = open_job(job_id)
+    if job is None:
+        return
+    jobs.mark_running(job)
+    try:
+        machines.terminate(job)
+    except TransientProviderError as exc:
+        retry_later(self, job, exc)
+    except PermanentProviderError as exc:
+        machines.fail(job, exc.message)
+
+
+@shared_task(name="instances.check", bind=True, max_retries=None)
+def check(self: Task, job_id: int) -> None:
+    """One look at the machine; re-scheduled until it reaches its target or the deadline."""
+    job = open_job(job_id)
+    if job is None or machines.superseded(job):
+        return
+    if past_deadline(job):
+        machines.fail(job, "the machine did not get there before the deadline")
+        return
+    try:
+        finished = machines.advance(job)
+    except TransientProviderError:
+        finished = False  # look again at the next interval
+    except PermanentProviderError as exc:
+        machines.fail(job, exc.message)
+        return
+    if not finished:
+        schedule_check(job)

@@ -1,0 +1,32 @@
+"""Ordering machines."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from app.services import jobs
+from tasks.support import open_job, retry_later, schedule_check
+from workers import machines
+from workers.providers.base import PermanentProviderError, TransientProviderError
+
+
+@shared_task(name="provisioning.create_machine", bind=True, max_retries=None)
+def create_machine(self: Task, job_id: int) -> None:
+    """Create (or adopt) the machine for a provisioning job, then watch it boot."""
+    job = open_job(job_id)
+    if job is None or machines.superseded(job):
+        return
+    jobs.mark_running(job)
+    try:
+        machines.create(job)
+    except TransientProviderError as exc:
+        retry_later(self, job, exc)
+        return
+    except PermanentProviderError as exc:
+        if machines.fail_over(job, exc):
+            self.apply_async((job_id,))
+        else:
+            machines.fail(job, exc.message)
+        return
+    if open_job(job_id) is not None:
+        schedule_check(job, after_create=True)

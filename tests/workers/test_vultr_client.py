@@ -1,0 +1,545 @@
+"""The Vultr client against the Vultr emulator over real HTTP: lifecycle, pagination,
+actions, error sorting under injected faults, and the request throttle."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from config import TestConfig
+from devtools.emulators.core import BackgroundServer, Emulator, EmulatorSettings
+from devtools.emulators.vultr import create_app
+from tests.support.emulators import EmulatorHandle, wait_until
+from workers.providers.base import (
+    CreateRequest,
+    Machine,
+    MachineNotFound,
+    MachineState,
+    PermanentProviderError,
+    TransientProviderError,
+)
+from workers.providers.throttle import Throttle
+from workers.providers.vultr import VultrClient, hostname_for
+from workers.rdp_probe import probe
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "client-test-key"
+RDP_PORT = 33891
+BASELINE: dict[str, Any] = {
+    "boot_seconds": 0.3,
+    "restart_seconds": 0.2,
+    "not_found_seconds": 0.0,
+    "ip_delay_seconds": 0.1,
+    "timeout_seconds": 2.0,
+    "rate_limit_per_second": 0,
+    "rdp_port": RDP_PORT,
+    "ip_prefix": "127.21",
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[BackgroundServer]:
+    app = create_app(EmulatorSettings(**BASELINE), api_key=API_KEY)
+    server = BackgroundServer(app).start()
+    yield server
+    server.stop()
+    emulator: Emulator = app.extensions["emulator"]
+    emulator.reset()  # closes the machines' RDP listeners before the next module binds them
+
+
+@pytest.fixture()
+def emulator(server: BackgroundServer) -> Iterator[EmulatorHandle]:
+    handle = EmulatorHandle(server.url)
+    handle.reset()
+    handle.settings(**BASELINE)
+    yield handle
+    handle.http.close()
+
+
+@pytest.fixture()
+def make_client(
+    server: BackgroundServer, emulator: EmulatorHandle
+) -> Iterator[Callable[..., VultrClient]]:
+    clients: list[VultrClient] = []
+
+    def make(**options: Any) -> VultrClient:
+        api_key = options.pop("api_key", API_KEY)
+        client = VultrClient(f"{server.url}/v2", api_key, **{"timeout": 5.0, **options})
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture()
+def vultr_client(make_client: Callable[..., VultrClient]) -> VultrClient:
+    return make_client()
+
+
+def order(vultr_client: VultrClient, label: str = "nemordp-1", **overrides: Any) -> Machine:
+    fields = {
+        "label": label,
+        "plan": "vc2-2c-4gb",
+        "region": "ewr",
+        "os_type": "windows",
+        "user_data": "<powershell>Enable-RDP</powershell>",
+        "password": "Unused-by-Vultr-1!",
+        **overrides,
+    }
+    return vultr_client.create(CreateRequest(**fields))
+
+
+def ready(vultr_client: VultrClient, provider_id: str, timeout: float = 5.0) -> Machine:
+    machine: Machine = wait_until(lambda: (m := vultr_client.get(provider_id)).ready and m, timeout)
+    return machine
+
+
+def test_a_machine_goes_from_order_to_remote_desktop_through_the_client(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    emulator.settings(not_found_seconds=0.8, ip_delay_seconds=1.5, boot_seconds=2.0)
+
+    created = order(vultr_client)
+    assert (created.state, created.ready, created.ip_address) == (MachineState.PENDING, False, None)
+    assert created.default_password
+    with pytest.raises(MachineNotFound):
+        vultr_client.get(created.provider_id)  # Vultr answers 404 for a while after the order
+
+    first = wait_until(lambda: _found(vultr_client, created.provider_id), timeout=5, interval=0.05)
+    assert (first.state, first.ready, first.ip_address) == (MachineState.PENDING, False, None)
+    booted = ready(vultr_client, created.provider_id)
+    assert booted.state == MachineState.RUNNING and booted.ip_address
+    assert booted.ip_address.startswith("127.21.")
+    assert booted.default_password is None
+    wait_until(lambda: probe(booted.ip_address or "", RDP_PORT, timeout=0.5), timeout=5)
+
+    vultr_client.stop(created.provider_id)
+    assert vultr_client.get(created.provider_id).state == MachineState.STOPPED
+    wait_until(lambda: not probe(booted.ip_address or "", RDP_PORT, timeout=0.5), timeout=5)
+
+    vultr_client.start(created.provider_id)
+    assert vultr_client.get(created.provider_id).state == MachineState.RUNNING
+    wait_until(lambda: probe(booted.ip_address or "", RDP_PORT, timeout=0.5), timeout=5)
+
+    vultr_client.destroy(created.provider_id)
+    with pytest.raises(MachineNotFound):
+        vultr_client.get(created.provider_id)
+
+
+def _found(vultr_client: VultrClient, provider_id: str) -> Machine | None:
+    try:
+        return vultr_client.get(provider_id)
+    except MachineNotFound:
+        return None
+
+
+def test_default_password_is_only_in_the_create_response(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+
+    [stored] = emulator.machines()
+    assert created.default_password == stored["default_password"]
+    assert vultr_client.get(created.provider_id).default_password is None
+    assert [m.default_password for m in vultr_client.list_machines()] == [None]
+    adopted = vultr_client.find_by_label("nemordp-1")
+    assert adopted is not None and adopted.default_password is None
+
+
+def test_the_create_sends_base64_user_data_a_hostname_and_our_tag(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    order(vultr_client, label="NemoRDP_42 desk", user_data="<powershell>Write-Host é</powershell>")
+
+    [stored] = emulator.machines()
+    assert stored["user_data"] == "<powershell>Write-Host é</powershell>"
+    assert (stored["hostname"], stored["tags"]) == ("nemordp-42-desk", ["nemordp"])
+    assert (stored["os_id"], stored["label"]) == (501, "NemoRDP_42 desk")
+
+
+def test_the_os_type_picks_the_configured_os_id(
+    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+) -> None:
+    client = make_client(os_ids={"windows": 371, "linux": 2284})
+
+    order(client, label="win", os_type="windows")
+    order(client, label="lin", os_type="linux")
+
+    assert sorted(m["os_id"] for m in emulator.machines()) == [371, 2284]
+    with pytest.raises(PermanentProviderError):
+        order(client, label="bsd", os_type="freebsd")
+    assert len(emulator.machines()) == 2
+
+
+def test_a_machine_is_ready_only_when_active_running_ok_and_addressed(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    emulator.settings(boot_seconds=0.2, ip_delay_seconds=1.0)
+    created = order(vultr_client)
+
+    wait_until(
+        lambda: vultr_client.get(created.provider_id).state == MachineState.RUNNING, timeout=5
+    )
+    unaddressed = vultr_client.get(created.provider_id)
+    assert (unaddressed.ip_address, unaddressed.ready) == (None, False)
+    assert ready(vultr_client, created.provider_id).ip_address
+
+
+def test_find_by_label_returns_the_machine_with_that_label_or_none(
+    vultr_client: VultrClient,
+) -> None:
+    order(vultr_client, label="nemordp-1")
+    wanted = order(vultr_client, label="nemordp-2")
+
+    found = vultr_client.find_by_label("nemordp-2")
+
+    assert found is not None and found.provider_id == wanted.provider_id
+    assert vultr_client.find_by_label("nemordp-3") is None
+
+
+def test_list_machines_follows_the_cursor_across_pages(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    ordered = [order(vultr_client, label=f"nemordp-{n}").provider_id for n in range(7)]
+
+    listed = [m.provider_id for m in vultr_client.list_machines(page_size=3)]
+
+    assert listed == ordered
+    assert emulator.calls()["list"] == 3
+
+
+def test_reboot_keeps_the_machine_running_and_rdp_comes_back(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    ip = ready(vultr_client, created.provider_id).ip_address or ""
+    emulator.settings(restart_seconds=1.0)
+
+    vultr_client.reboot(created.provider_id)
+
+    assert emulator.calls()["reboot"] == 1
+    assert vultr_client.get(created.provider_id).state == MachineState.RUNNING
+    wait_until(lambda: not probe(ip, RDP_PORT, timeout=0.5), timeout=5)  # rebooting
+    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
+
+
+def test_resize_moves_the_machine_to_the_bigger_plan(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client, plan="vc2-1c-1gb")
+    ready(vultr_client, created.provider_id)
+    emulator.settings(restart_seconds=1.0)
+
+    vultr_client.resize(created.provider_id, "vc2-4c-8gb")
+
+    assert vultr_client.get(created.provider_id).state == MachineState.RESIZING
+    resized = ready(vultr_client, created.provider_id)
+    assert (resized.state, resized.plan) == (MachineState.RUNNING, "vc2-4c-8gb")
+
+
+def test_shrinking_the_disk_is_a_permanent_error_with_vultrs_message(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client, plan="vcg-a100-1c-6g-4vram")
+
+    with pytest.raises(PermanentProviderError) as caught:
+        vultr_client.resize(created.provider_id, "vc2-1c-1gb")
+
+    assert type(caught.value) is PermanentProviderError  # not MachineNotFound
+    assert caught.value.status == 400
+    assert "smaller disk" in caught.value.message
+    assert vultr_client.get(created.provider_id).plan == "vcg-a100-1c-6g-4vram"
+
+
+def test_reinstall_replaces_the_user_data_and_installs_again(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    ready(vultr_client, created.provider_id)
+    emulator.settings(boot_seconds=1.0)
+
+    vultr_client.reinstall(created.provider_id, "windows", "<powershell>v2</powershell>", "ignored")
+
+    assert vultr_client.get(created.provider_id).ready is False
+    assert emulator.machines()[0]["user_data"] == "<powershell>v2</powershell>"
+    calls = emulator.calls()
+    assert (calls["update"], calls["reinstall"]) == (1, 1)  # PATCH user_data, then reinstall
+    assert "resize" not in calls
+    assert ready(vultr_client, created.provider_id).state == MachineState.RUNNING
+
+
+def test_destroy_removes_the_machine_and_destroying_it_again_is_fine(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+
+    vultr_client.destroy(created.provider_id)
+    vultr_client.destroy(created.provider_id)
+
+    assert emulator.calls()["delete"] == 2
+    assert emulator.machines() == []
+    assert list(vultr_client.list_machines()) == []
+    with pytest.raises(MachineNotFound):
+        vultr_client.get(created.provider_id)
+
+
+def test_actions_on_an_unknown_machine_raise_machine_not_found(vultr_client: VultrClient) -> None:
+    for action in (
+        vultr_client.reboot,
+        vultr_client.start,
+        vultr_client.stop,
+        vultr_client.bandwidth,
+    ):
+        with pytest.raises(MachineNotFound):
+            action("3f0c2a56-0000-4000-8000-000000000000")
+
+
+def test_bandwidth_is_daily_traffic_in_date_order(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.http.post(f"/machines/{created.provider_id}/backdate", json={"days": 2})
+
+    days = vultr_client.bandwidth(created.provider_id)
+
+    today = datetime.now(UTC).date()
+    assert [d.day for d in days] == [today - timedelta(days=2), today - timedelta(days=1), today]
+    assert all(d.incoming_bytes > 0 and d.outgoing_bytes > 0 for d in days)
+    assert vultr_client.bandwidth(created.provider_id) == days
+
+
+# -- faults ---------------------------------------------------------------------------------
+def test_a_500_is_transient_and_a_post_is_not_retried(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("reboot", "error_500")
+
+    with pytest.raises(TransientProviderError) as caught:
+        vultr_client.reboot(created.provider_id)
+
+    assert caught.value.status == 500
+    assert emulator.calls()["reboot"] == 1
+
+
+def test_a_get_is_retried_through_a_passing_500(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("get", "error_500")
+
+    assert vultr_client.get(created.provider_id).provider_id == created.provider_id
+    assert emulator.calls()["get"] == 2
+
+
+def test_a_get_gives_up_after_two_retries(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("get", "error_500", count=5)
+
+    with pytest.raises(TransientProviderError):
+        vultr_client.get(created.provider_id)
+
+    assert emulator.calls()["get"] == 3
+
+
+def test_a_429_with_retry_after_is_transient_with_that_hint(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("halt", "rate_limit_429", retry_after=7)
+
+    with pytest.raises(TransientProviderError) as caught:
+        vultr_client.stop(created.provider_id)
+
+    assert (caught.value.status, caught.value.retry_after) == (429, 7.0)
+    assert emulator.calls()["halt"] == 1
+
+
+def test_a_429_without_retry_after_is_transient_with_a_one_second_hint(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("start", "rate_limit_429")
+
+    with pytest.raises(TransientProviderError) as caught:
+        vultr_client.start(created.provider_id)
+
+    assert (caught.value.status, caught.value.retry_after) == (429, 1.0)
+
+
+def test_a_get_waits_out_a_short_retry_after(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("get", "rate_limit_429", retry_after=1)
+
+    assert vultr_client.get(created.provider_id).provider_id == created.provider_id
+    assert emulator.calls()["get"] == 2
+
+
+def test_a_long_retry_after_on_a_get_is_left_to_the_caller(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("get", "rate_limit_429", retry_after=60)
+
+    with pytest.raises(TransientProviderError) as caught:
+        vultr_client.get(created.provider_id)
+
+    assert caught.value.retry_after == 60.0
+    assert emulator.calls()["get"] == 1
+
+
+def test_a_timeout_is_transient(
+    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+) -> None:
+    client = make_client(timeout=0.5)
+    created = order(client)
+    emulator.inject("reboot", "timeout")  # the emulator holds the answer for 2 s
+
+    with pytest.raises(TransientProviderError) as caught:
+        client.reboot(created.provider_id)
+
+    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+    assert caught.value.status is None
+
+
+def test_a_reset_connection_is_transient(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.inject("halt", "reset")
+
+    with pytest.raises(TransientProviderError) as caught:
+        vultr_client.stop(created.provider_id)
+
+    assert isinstance(caught.value.__cause__, httpx.TransportError)
+    assert caught.value.status is None
+    assert emulator.calls()["halt"] == 1
+
+
+def test_a_lost_create_response_is_transient_and_the_label_adopts_the_machine(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    emulator.inject("create", "lost_response")
+
+    with pytest.raises(TransientProviderError):
+        order(vultr_client, label="nemordp-77")
+
+    assert emulator.calls()["create"] == 1  # never re-sent
+    [stored] = emulator.machines()
+    adopted = vultr_client.find_by_label("nemordp-77")
+    assert adopted is not None and adopted.provider_id == stored["id"]
+
+
+@pytest.mark.parametrize("api_key", ["wrong-key", ""], ids=["wrong", "missing"])
+def test_a_bad_api_key_is_a_permanent_401(
+    make_client: Callable[..., VultrClient], emulator: EmulatorHandle, api_key: str
+) -> None:
+    client = make_client(api_key=api_key)
+
+    with pytest.raises(PermanentProviderError) as caught:
+        list(client.list_machines())
+
+    assert type(caught.value) is PermanentProviderError
+    assert caught.value.status == 401
+    assert "Invalid API token" in caught.value.message
+
+
+def test_neither_the_api_key_nor_the_password_reaches_the_logs(
+    vultr_client: VultrClient, emulator: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator.inject("get", "error_500")
+
+    created = order(vultr_client)
+    vultr_client.get(created.provider_id)
+    vultr_client.destroy(created.provider_id)
+    vultr_client.destroy(created.provider_id)
+
+    assert created.default_password and caplog.records
+    assert API_KEY not in caplog.text and created.default_password not in caplog.text
+    assert API_KEY not in repr(vultr_client)
+
+
+def test_hostnames_are_valid_whatever_the_label() -> None:
+    assert hostname_for("nemordp-42") == "nemordp-42"
+    assert hostname_for("  Desk #1 (Paris) ") == "desk-1-paris"
+    assert hostname_for("x" * 80) == "x" * 63
+    assert hostname_for("___") == "nemordp"
+
+
+# -- rate limit and throttle ------------------------------------------------------------------
+def _burst(client: VultrClient, provider_id: str, count: int) -> list[Machine | Exception]:
+    def one(_: int) -> Machine | Exception:
+        try:
+            return client.get(provider_id)
+        except TransientProviderError as exc:
+            return exc
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_an_unthrottled_burst_runs_into_the_30_per_second_limit(
+    vultr_client: VultrClient, emulator: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    emulator.settings(rate_limit_per_second=30)
+
+    _burst(vultr_client, created.provider_id, 50)
+
+    assert emulator.calls()["get"] > 50  # 429s came back and were retried
+
+
+def test_the_throttle_keeps_a_burst_under_the_limit(
+    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+) -> None:
+    throttle = Throttle("20/second", f"test-{uuid.uuid4()}")
+    client = make_client(throttle=throttle)
+    created = order(client)
+    emulator.settings(rate_limit_per_second=30)
+
+    results = _burst(client, created.provider_id, 50)
+
+    assert all(isinstance(r, Machine) for r in results)
+    assert emulator.calls()["get"] == 50  # not one 429, so not one retry
+
+
+def test_a_full_throttle_gives_up_after_its_max_wait() -> None:
+    throttle = Throttle("3/minute", f"test-{uuid.uuid4()}", max_wait=0.2)
+    for _ in range(3):
+        throttle.wait()
+
+    with pytest.raises(TransientProviderError) as caught:
+        throttle.wait()
+
+    assert caught.value.retry_after is not None and caught.value.retry_after > 1
+
+
+def test_a_redis_throttle_is_shared_by_worker_processes() -> None:
+    key, url = f"test-{uuid.uuid4()}", TestConfig.REDIS_URL
+    other_process = (
+        "from workers.providers.throttle import Throttle\n"
+        f"throttle = Throttle('5/minute', {key!r}, {url!r})\n"
+        "for _ in range(5):\n    throttle.wait()\n"
+    )
+    subprocess.run([sys.executable, "-c", other_process], cwd=ROOT, check=True, timeout=30)
+
+    with pytest.raises(TransientProviderError):
+        Throttle("5/minute", key, url, max_wait=0.2).wait()
+    Throttle("5/minute", key, "memory://", max_wait=0.2).wait()  # a separate window

@@ -1,0 +1,462 @@
+"""Contabo API v1 client.
+
+Contabo authenticates through an OAuth2 password grant against its Keycloak realm; the
+access token lives about five minutes and comes with a refresh token. Every API call must
+carry a uuid4 ``x-request-id``, which is also the key to Contabo's audit log: when a create
+loses its answer, the request id logged here says what happened to it.
+
+What Contabo cannot do, and what this client therefore refuses or reports instead:
+- change a machine's product (plan): `resize` raises `PermanentProviderError`;
+- report traffic per machine: `bandwidth` returns None (the in-guest agent measures it);
+- delete: `destroy` cancels the contract, and a machine already cancelled counts as gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from workers.providers.base import (
+    CreateRequest,
+    DailyTraffic,
+    Machine,
+    MachineNotFound,
+    MachineState,
+    PermanentProviderError,
+    ProviderClient,
+    ProviderError,
+    TransientProviderError,
+)
+
+logger = logging.getLogger(__name__)
+
+# Image ids differ per account and change over time; these are the defaults (the Ubuntu one
+# is the API's own default image) and the constructor takes the real ones from config.
+WINDOWS_SERVER_2022_IMAGE_ID = "4efbc0ba-2313-4fe1-842a-516f8652e729"
+UBUNTU_22_04_IMAGE_ID = "afecbb85-e2fc-46f0-9684-b46b1faf00bb"
+DEFAULT_IMAGE_IDS = {"windows": WINDOWS_SERVER_2022_IMAGE_ID, "linux": UBUNTU_22_04_IMAGE_ID}
+DEFAULT_USERS = {"windows": "administrator", "linux": "root"}
+CONTRACT_MONTHS = 1
+
+STATES: dict[str, MachineState] = {
+    "provisioning": MachineState.PENDING,
+    "installing": MachineState.PENDING,
+    "pending_payment": MachineState.PENDING,
+    "reset_password": MachineState.PENDING,
+    "unknown": MachineState.PENDING,
+    "other": MachineState.PENDING,
+    "running": MachineState.RUNNING,
+    "stopped": MachineState.STOPPED,
+    "error": MachineState.ERROR,
+    "product_not_available": MachineState.ERROR,
+    "verification_required": MachineState.ERROR,
+    "manual_provisioning": MachineState.ERROR,
+    "rescue": MachineState.ERROR,
+    "uninstalled": MachineState.GONE,
+}
+
+TOKEN_EXPIRY_MARGIN = 30.0  # seconds before the reported expiry when we renew
+GET_RETRIES = 2  # only GETs are retried here; a POST or PUT is never re-sent
+GET_BACKOFF = 0.2  # seconds, doubled per retry
+MAX_INLINE_WAIT = 2.0  # a longer Retry-After goes back to the caller instead of sleeping
+
+
+@dataclass(frozen=True)
+class _Token:
+    access: str
+    refresh: str | None
+    expires_at: float  # time.monotonic() after which we renew
+    refresh_expires_at: float
+
+
+class ContaboClient(ProviderClient):
+    name = "contabo"
+    page_size = 100  # elements per page when listing
+
+    def __init__(
+        self,
+        base_url: str,
+        auth_url: str,
+        client_id: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 10.0,
+        image_ids: dict[str, str] | None = None,
+    ) -> None:
+        self._auth_url = auth_url
+        self._client_credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._user_credentials = {"username": username, "password": password}
+        self._image_ids = {**DEFAULT_IMAGE_IDS, **(image_ids or {})}
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            # Retries failed connection attempts only; a request that reached Contabo is
+            # never re-sent by the transport.
+            transport=httpx.HTTPTransport(retries=2),
+            headers={"Accept": "application/json", "User-Agent": "nemordp-contabo"},
+        )
+
+    # -- machines ---------------------------------------------------------------------
+    def create(self, request: CreateRequest) -> Machine:
+        """Store the chosen password as a secret, then order the machine.
+
+        Every field is sent explicitly: Contabo requires only ``period`` and silently
+        orders (and bills) a default machine for whatever is missing.
+        """
+        body = {
+            "imageId": self._image_id(request.os_type),
+            "productId": _required(request.plan, "plan"),
+            "region": _required(request.region, "region"),
+            "displayName": _required(request.label, "label"),
+            "defaultUser": DEFAULT_USERS[request.os_type],
+            "userData": request.user_data,
+            "period": CONTRACT_MONTHS,
+        }
+        body["rootPassword"] = self._store_password(request.label, request.password)
+        created = _first(self._call_not_on_machine("POST", "/compute/instances", json=body))
+        return Machine(
+            provider_id=str(created["instanceId"]),
+            label=request.label,
+            state=STATES.get(str(created.get("status")), MachineState.PENDING),
+            ready=False,
+            ip_address=None,
+            ipv6_address=None,
+            plan=str(created.get("productId") or request.plan),
+            region=str(created.get("region") or request.region),
+            default_password=None,  # we chose it
+        )
+
+    def get(self, provider_id: str) -> Machine:
+        return _machine(self._instance(provider_id))
+
+    def find_by_label(self, label: str) -> Machine | None:
+        """The oldest live machine whose displayName is exactly ``label``.
+
+        Contabo's displayName filter is not an exact match, so the results are checked.
+        """
+        matches = [m for m in self._list({"displayName": label}) if m.label == label]
+        if len(matches) > 1:
+            logger.warning(
+                "several Contabo machines carry one label",
+                extra={"label": label, "provider_ids": [m.provider_id for m in matches]},
+            )
+        return min(matches, key=lambda m: int(m.provider_id), default=None)
+
+    def list_machines(self) -> Iterator[Machine]:
+        return self._list({})
+
+    def reboot(self, provider_id: str) -> None:
+        self._action(provider_id, "restart")
+
+    def start(self, provider_id: str) -> None:
+        self._action(provider_id, "start")
+
+    def stop(self, provider_id: str) -> None:
+        # ``shutdown`` is an ACPI power-button press; ``stop`` would pull the plug.
+        self._action(provider_id, "shutdown")
+
+    def resize(self, provider_id: str, plan: str) -> None:
+        raise PermanentProviderError(
+            f"Contabo's API cannot change the product of a machine (wanted {plan} for "
+            f"{provider_id}); order a new machine with that product and move to it instead"
+        )
+
+    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
+        path = _instance_path(provider_id)
+        body: dict[str, Any] = {
+            "imageId": self._image_id(os_type),
+            "defaultUser": DEFAULT_USERS[os_type],
+            "userData": user_data,
+        }
+        body["rootPassword"] = self._store_password(f"reinstall-{provider_id}", password)
+        self._call("PUT", path, json=body)
+
+    def destroy(self, provider_id: str) -> None:
+        """Cancel the contract; an unknown or already cancelled machine is fine.
+
+        A machine ordered moments ago can 404 before Contabo shows it by id; the listing
+        tells that case apart, and it is transient rather than "already gone".
+        """
+        path = f"{_instance_path(provider_id)}/cancel"
+        try:
+            self._call("POST", path, json={})
+        except MachineNotFound:
+            if any(self._list({"instanceIds": provider_id})):
+                raise TransientProviderError(
+                    f"Contabo cannot cancel machine {provider_id} yet: it is too new"
+                ) from None
+        except PermanentProviderError as exc:
+            if exc.status != 422 or not self._is_cancelled(provider_id):
+                raise
+
+    def bandwidth(self, provider_id: str) -> list[DailyTraffic] | None:
+        return None  # Contabo has no traffic endpoint
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- helpers over the API -----------------------------------------------------------
+    def _image_id(self, os_type: str) -> str:
+        if os_type not in DEFAULT_USERS:
+            raise PermanentProviderError(f"unknown os_type {os_type!r} (windows or linux)")
+        return self._image_ids[os_type]
+
+    def _store_password(self, name: str, password: str) -> int:
+        body = {"name": f"{name}-password", "value": password, "type": "password"}
+        return int(_first(self._call_not_on_machine("POST", "/secrets", json=body))["secretId"])
+
+    def _instance(self, provider_id: str) -> dict[str, Any]:
+        return _first(self._call("GET", _instance_path(provider_id)))
+
+    def _is_cancelled(self, provider_id: str) -> bool:
+        try:
+            return _machine(self._instance(provider_id)).state is MachineState.GONE
+        except MachineNotFound:
+            return True
+
+    def _action(self, provider_id: str, action: str) -> None:
+        self._call("POST", f"{_instance_path(provider_id)}/actions/{action}")
+
+    def _list(self, filters: Mapping[str, str]) -> Iterator[Machine]:
+        """Live machines, page by page (Contabo's pages count from 1)."""
+        page = 1
+        while True:
+            params = {**filters, "page": str(page), "size": str(self.page_size)}
+            body = self._call("GET", "/compute/instances", params=params)
+            for data in body.get("data") or []:
+                machine = _machine(data)
+                if machine.state is not MachineState.GONE:
+                    yield machine
+            if page >= int(body.get("_pagination", {}).get("totalPages") or 0):
+                return
+            page += 1
+
+    def _call_not_on_machine(self, method: str, path: str, json: Any) -> dict[str, Any]:
+        """A call whose 404 is about something it refers to (an image, a secret)."""
+        try:
+            return self._call(method, path, json=json)
+        except MachineNotFound as exc:
+            raise PermanentProviderError(exc.message, exc.status) from exc
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One API call; a GET that fails transiently is tried again at most twice."""
+        retries = GET_RETRIES if method == "GET" else 0
+        attempt = 0
+        while True:
+            try:
+                return self._authorized(method, path, json, params)
+            except TransientProviderError as exc:
+                delay = exc.retry_after if exc.retry_after is not None else GET_BACKOFF * 2**attempt
+                if attempt >= retries or delay > MAX_INLINE_WAIT:
+                    raise
+                attempt += 1
+                time.sleep(delay)
+
+    def _authorized(
+        self, method: str, path: str, json: Any, params: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """Send with the cached token; on 401 fetch a new token and send once more."""
+        response = self._send(method, path, json, params)
+        if response.status_code == 401:
+            self._expire_token()
+            response = self._send(method, path, json, params)
+        if response.is_success:
+            return _json(response)
+        raise _error(response)
+
+    def _send(
+        self, method: str, path: str, json: Any, params: Mapping[str, str] | None
+    ) -> httpx.Response:
+        token = self._access_token()
+        request_id = str(uuid.uuid4())
+        headers = {"Authorization": f"Bearer {token}", "x-request-id": request_id}
+        try:
+            response = self._http.request(method, path, json=json, params=params, headers=headers)
+        except httpx.TransportError as exc:  # timeouts included
+            logger.warning(
+                "Contabo %s %s got no answer: %s",
+                method,
+                path,
+                type(exc).__name__,
+                extra={"request_id": request_id},
+            )
+            what = "timed out" if isinstance(exc, httpx.TimeoutException) else "got no answer"
+            raise TransientProviderError(
+                f"Contabo {method} {path} {what} ({type(exc).__name__}); whether it took "
+                f"effect is unknown, its x-request-id is {request_id}"
+            ) from exc
+        if response.is_success:
+            log = logger.debug
+        elif response.status_code == 429 or response.is_server_error:
+            log = logger.warning
+        else:
+            log = logger.info  # a 404 after a create or a 422 on a second cancel is routine
+        log(
+            "Contabo %s %s -> %s",
+            method,
+            path,
+            response.status_code,
+            extra={"request_id": request_id, "status": response.status_code},
+        )
+        return response
+
+    # -- OAuth2 -------------------------------------------------------------------------
+    def _access_token(self) -> str:
+        with self._token_lock:
+            token = self._token
+            now = time.monotonic()
+            if token is None or now >= token.expires_at:
+                token = self._token = self._renew(token, now)
+            return token.access
+
+    def _expire_token(self) -> None:
+        """Contabo refused our token: renew it before the next call, refresh token first."""
+        with self._token_lock:
+            if self._token is not None:
+                self._token = replace(self._token, expires_at=0.0)
+
+    def _renew(self, token: _Token | None, now: float) -> _Token:
+        if token is not None and token.refresh and now < token.refresh_expires_at:
+            try:
+                return self._grant({"grant_type": "refresh_token", "refresh_token": token.refresh})
+            except PermanentProviderError:
+                logger.info("Contabo refused the refresh token; logging in again")
+        return self._grant({"grant_type": "password", **self._user_credentials})
+
+    def _grant(self, form: dict[str, str]) -> _Token:
+        started = time.monotonic()
+        data = {**form, **self._client_credentials}
+        try:
+            response = self._http.post(self._auth_url, data=data)
+        except httpx.TransportError as exc:
+            raise TransientProviderError(
+                f"Contabo's token endpoint got no answer ({type(exc).__name__})"
+            ) from exc
+        if response.status_code == 429 or response.is_server_error:
+            raise TransientProviderError(
+                f"Contabo's token endpoint answered {response.status_code}",
+                response.status_code,
+                _retry_after(response),
+            )
+        if not response.is_success:
+            body = _json_or_empty(response)
+            reason = body.get("error_description") or body.get("error") or response.reason_phrase
+            raise PermanentProviderError(
+                f"Contabo refused the {form['grant_type']} grant: {reason}", response.status_code
+            )
+        body = _json(response)
+        expires_in = float(body["expires_in"])
+        refresh_in = float(body.get("refresh_expires_in") or 0)
+        margin = min(TOKEN_EXPIRY_MARGIN, expires_in / 5)
+        return _Token(
+            access=str(body["access_token"]),
+            refresh=body.get("refresh_token"),
+            expires_at=started + expires_in - margin,
+            refresh_expires_at=started + refresh_in - margin,
+        )
+
+
+def _instance_path(provider_id: str) -> str:
+    if not provider_id.isdigit():
+        raise MachineNotFound(f"{provider_id!r} is not a Contabo instance id")
+    return f"/compute/instances/{provider_id}"
+
+
+def _required(value: str, what: str) -> str:
+    if not value:
+        # A missing field would not fail at Contabo: it would order a default machine.
+        raise PermanentProviderError(f"a Contabo order needs a {what}")
+    return value
+
+
+def _machine(data: Mapping[str, Any]) -> Machine:
+    """Normalise an instance; a cancelled contract counts as gone (we asked for it)."""
+    status = str(data.get("status") or "unknown")
+    state = STATES.get(status, MachineState.PENDING)
+    if data.get("cancelDate"):
+        state = MachineState.GONE
+    ip_config = data.get("ipConfig") or {}
+    ipv4 = (ip_config.get("v4") or {}).get("ip") or None
+    ipv6 = (ip_config.get("v6") or {}).get("ip") or None
+    return Machine(
+        provider_id=str(data["instanceId"]),
+        label=str(data.get("displayName") or ""),
+        state=state,
+        ready=state is MachineState.RUNNING and ipv4 is not None,
+        ip_address=ipv4,
+        ipv6_address=ipv6,
+        plan=str(data.get("productId") or ""),
+        region=str(data.get("region") or ""),
+    )
+
+
+def _first(body: Mapping[str, Any]) -> dict[str, Any]:
+    data = body.get("data") or []
+    if not data:
+        raise TransientProviderError("Contabo answered without data")
+    return dict(data[0])
+
+
+def _error(response: httpx.Response) -> ProviderError:
+    """Sort an HTTP failure: 429 and 5xx transient, 404 not found, other 4xx permanent."""
+    status = response.status_code
+    message = _json_or_empty(response).get("message") or response.reason_phrase
+    if status == 429:
+        return TransientProviderError(str(message), status, _retry_after(response))
+    if status >= 500:
+        return TransientProviderError(str(message), status)
+    if status == 404:
+        return MachineNotFound(str(message), status)
+    return PermanentProviderError(str(message), status)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise TransientProviderError(
+            f"Contabo answered {response.status_code} with a body that is not JSON"
+        ) from exc
+    return body if isinstance(body, dict) else {}
+
+
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

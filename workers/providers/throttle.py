@@ -1,0 +1,65 @@
+"""A client-side request throttle, so we stay under a provider's rate limit instead of
+collecting 429s (Vultr answers 429 above 30 requests a second per source address).
+
+Built on the ``limits`` library's moving window. With a ``redis://`` storage every worker
+process shares one window per key; ``memory://`` shares it within one process.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from limits import parse
+from limits.errors import StorageError
+from limits.storage import StorageTypes, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from workers.providers.base import TransientProviderError
+
+MIN_PAUSE = 0.005  # seconds between attempts when a slot is about to free
+MAX_PAUSE = 0.25  # re-check at least this often: another process may free a slot
+
+
+@functools.cache
+def _storage(uri: str) -> StorageTypes:
+    """One storage (and connection pool) per URI and process."""
+    return storage_from_string(uri, wrap_exceptions=True)
+
+
+class Throttle:
+    """Blocks each caller until the window ``limit`` (e.g. ``"25/second"``) has a free slot."""
+
+    def __init__(
+        self, limit: str, key: str, storage_uri: str = "memory://", *, max_wait: float = 10.0
+    ) -> None:
+        self.item = parse(limit)
+        self.key = key
+        self.max_wait = max_wait
+        self.limiter = MovingWindowRateLimiter(_storage(storage_uri))
+
+    def wait(self) -> None:
+        """Take a slot, sleeping in short steps; TransientProviderError after ``max_wait``."""
+        deadline = time.monotonic() + self.max_wait
+        while not self._try_hit():
+            free_in = self._seconds_until_free()
+            if time.monotonic() + free_in > deadline:
+                raise TransientProviderError(
+                    f"client-side rate limit {self.item} for {self.key} still full after "
+                    f"{self.max_wait:g}s",
+                    retry_after=max(free_in, 1.0),
+                )
+            time.sleep(min(max(free_in, MIN_PAUSE), MAX_PAUSE))
+
+    def _try_hit(self) -> bool:
+        try:
+            return self.limiter.hit(self.item, self.key)
+        except StorageError as exc:
+            raise TransientProviderError("rate-limit storage unavailable") from exc
+
+    def _seconds_until_free(self) -> float:
+        try:
+            stats = self.limiter.get_window_stats(self.item, self.key)
+        except StorageError as exc:
+            raise TransientProviderError("rate-limit storage unavailable") from exc
+        return max(stats.reset_time - time.time(), 0.0)
