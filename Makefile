@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench bench-provisioning
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
@@ -20,6 +20,11 @@ run: install
 
 test: install
 	@devtools/test.sh
+
+bench: bench-provisioning
+
+bench-provisioning: install
+	@devtools/bench.sh bench/provisioning_scale.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -13,10 +13,8 @@ class RequestContextFilter(logging.Filter):
         if has_request_context():
             record.request_id = getattr(record, "request_id", None) or g.get("request_id")
             if not hasattr(record, "user_id"):
-                from flask_login import current_user
-
-                user = current_user._get_current_object() if current_user else None
-                record.user_id = getattr(user, "id", None)
+                # Only a user flask-login already loaded: logging must never query.
+                record.user_id = getattr(g.get("_login_user"), "id", None)
         return True
 
 

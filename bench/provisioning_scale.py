@@ -100,7 +100,7 @@ def main() -> None:
     database_url = os.environ.get(
         "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nemordp_bench"
     )
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     logs = ROOT / "var" / "bench" / "provisioning"
     logs.mkdir(parents=True, exist_ok=True)
     ports = {name: free_port() for name in ("web", "vultr", "contabo", "rdp")}
