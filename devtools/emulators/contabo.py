@@ -33,10 +33,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
-from devtools.emulators.core import EmulatedMachine, Emulator, EmulatorSettings
+from devtools.emulators.core import (
+    EmulatedMachine,
+    Emulator,
+    EmulatorSettings,
+    ProviderHttpError,
+    add_settings_arguments,
+    json_object,
+    json_response,
+    render_errors,
+    settings_from_args,
+)
 from workers.providers.contabo import UBUNTU_22_04_IMAGE_ID, WINDOWS_SERVER_2022_IMAGE_ID
 
 TOKEN_PATH = "/auth/realms/contabo/protocol/openid-connect/token"
@@ -84,15 +93,6 @@ IMAGES = {  # imageId -> osType
     WINDOWS_SERVER_2022_IMAGE_ID: "Windows",
 }
 DEFAULT_ORDER = {"productId": "V92", "region": "EU", "imageId": UBUNTU_22_04_IMAGE_ID}
-
-
-class ApiError(Exception):
-    """Rendered as Contabo's error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass
@@ -218,13 +218,13 @@ class ContaboEmulator(Emulator):
     def create_secret(self, body: dict[str, Any]) -> Secret:
         name, kind, value = body.get("name"), body.get("type"), body.get("value")
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
-            raise ApiError(400, "name must be a string of 1 to 255 characters")
+            raise ProviderHttpError(400, "name must be a string of 1 to 255 characters")
         if kind not in ("password", "ssh"):
-            raise ApiError(400, "type must be one of password, ssh")
+            raise ProviderHttpError(400, "type must be one of password, ssh")
         if not isinstance(value, str) or not 1 <= len(value) <= 500:
-            raise ApiError(400, "value must be a string of 1 to 500 characters")
+            raise ProviderHttpError(400, "value must be a string of 1 to 500 characters")
         if kind == "password" and (problem := password_problem(value)):
-            raise ApiError(400, f"value: the password {problem}")
+            raise ProviderHttpError(400, f"value: the password {problem}")
         with self.lock:
             secret = Secret(next(self._secret_ids), name, kind, value, _now_iso())
             self.secrets[secret.secret_id] = secret
@@ -232,11 +232,11 @@ class ContaboEmulator(Emulator):
 
     def _secret(self, secret_id: Any, kind: str) -> Secret:
         if not isinstance(secret_id, int) or isinstance(secret_id, bool):
-            raise ApiError(400, f"secret ids must be integers, got {secret_id!r}")
+            raise ProviderHttpError(400, f"secret ids must be integers, got {secret_id!r}")
         with self.lock:
             secret = self.secrets.get(secret_id)
         if secret is None or secret.type != kind:
-            raise ApiError(404, f"Entry Secret not found by secretId: {secret_id}")
+            raise ProviderHttpError(404, f"Entry Secret not found by secretId: {secret_id}")
         return secret
 
     # -- instances ----------------------------------------------------------------------
@@ -279,7 +279,7 @@ class ContaboEmulator(Emulator):
 
     def _ssh_keys(self, secret_ids: Any) -> list[int]:
         if not isinstance(secret_ids, list):
-            raise ApiError(400, "sshKeys must be an array of secret ids")
+            raise ProviderHttpError(400, "sshKeys must be an array of secret ids")
         return [self._secret(key, "ssh").secret_id for key in secret_ids]
 
     def instance(self, instance_id: int, *, cancelled: bool = False) -> ContaboMachine:
@@ -294,7 +294,7 @@ class ContaboEmulator(Emulator):
             or hidden
             or (machine.destroyed and not cancelled)
         ):
-            raise ApiError(404, f"Entry Instances not found by instanceId: {instance_id}")
+            raise ProviderHttpError(404, f"Entry Instances not found by instanceId: {instance_id}")
         return machine
 
     def listed(self, filters: dict[str, str]) -> list[ContaboMachine]:
@@ -315,7 +315,7 @@ class ContaboEmulator(Emulator):
     def reinstall(self, machine: ContaboMachine, body: dict[str, Any], request_id: str) -> None:
         image_id = body.get("imageId")
         if not isinstance(image_id, str):
-            raise ApiError(400, "imageId is required")
+            raise ProviderHttpError(400, "imageId is required")
         os_type = _image_os(image_id)
         default_user = _default_user(body.get("defaultUser", "admin"), os_type)
         password = self._root_password(body.get("rootPassword"))
@@ -336,7 +336,7 @@ class ContaboEmulator(Emulator):
         cancel_date = _cancel_date(body.get("cancelDate"))
         with self.lock:
             if machine.destroyed:
-                raise ApiError(422, f"Instance {machine.instance_id} is not cancellable")
+                raise ProviderHttpError(422, f"Instance {machine.instance_id} is not cancellable")
             machine.cancel_date = cancel_date
             machine.destroyed = True
             machine.power = "stopped"
@@ -456,17 +456,17 @@ def _validated_order(body: dict[str, Any]) -> dict[str, Any]:
     """The create body with Contabo's defaults filled in; only ``period`` is required."""
     period = body.get("period")
     if period is None:
-        raise ApiError(400, "period is required")
+        raise ProviderHttpError(400, "period is required")
     if period not in PERIODS or isinstance(period, bool):
-        raise ApiError(400, f"period must be one of {', '.join(map(str, PERIODS))}")
+        raise ProviderHttpError(400, f"period must be one of {', '.join(map(str, PERIODS))}")
     order = {**DEFAULT_ORDER, **{k: body[k] for k in DEFAULT_ORDER if k in body}}
     if order["region"] not in REGIONS:
-        raise ApiError(400, f"region must be one of {', '.join(REGIONS)}")
+        raise ProviderHttpError(400, f"region must be one of {', '.join(REGIONS)}")
     if order["productId"] not in PRODUCTS:
-        raise ApiError(400, f"productId {order['productId']} is not available")
+        raise ProviderHttpError(400, f"productId {order['productId']} is not available")
     display_name = body.get("displayName", "")
     if not isinstance(display_name, str) or len(display_name) > 255:
-        raise ApiError(400, "displayName must be a string of at most 255 characters")
+        raise ProviderHttpError(400, "displayName must be a string of at most 255 characters")
     return {
         **order,
         "period": period,
@@ -477,20 +477,22 @@ def _validated_order(body: dict[str, Any]) -> dict[str, Any]:
 
 def _image_os(image_id: Any) -> str:
     if image_id not in IMAGES:
-        raise ApiError(404, f"Entry Image not found by imageId: {image_id}")
+        raise ProviderHttpError(404, f"Entry Image not found by imageId: {image_id}")
     return IMAGES[image_id]
 
 
 def _default_user(value: Any, os_type: str) -> str:
     allowed = ALLOWED_USERS[os_type]
     if value not in allowed:
-        raise ApiError(400, f"defaultUser for {os_type} must be one of {', '.join(allowed)}")
+        raise ProviderHttpError(
+            400, f"defaultUser for {os_type} must be one of {', '.join(allowed)}"
+        )
     return str(value)
 
 
 def _user_data(value: Any) -> str:
     if not isinstance(value, str):
-        raise ApiError(400, "userData must be a string")
+        raise ProviderHttpError(400, "userData must be a string")
     return value
 
 
@@ -500,7 +502,7 @@ def _cancel_date(value: Any) -> str:
     try:
         return datetime.fromisoformat(str(value)).date().isoformat()
     except ValueError as exc:
-        raise ApiError(400, "cancelDate must be a date-time") from exc
+        raise ProviderHttpError(400, "cancelDate must be a date-time") from exc
 
 
 def _audited(order: dict[str, Any], default_user: str) -> dict[str, Any]:
@@ -556,7 +558,7 @@ def _positive_int(name: str, default: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(400, f"{name} must be a positive integer")
+        raise ProviderHttpError(400, f"{name} must be a positive integer")
     return int(raw)
 
 
@@ -588,26 +590,19 @@ def _paginated(items: list[Any], path: str, render: Callable[[Any], Any]) -> dic
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if body is None and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
-    return body
+    return json_object("the request body must be a JSON object")
 
 
 # -- HTTP ---------------------------------------------------------------------------------
 def api_error(status: int, message: str) -> Response:
-    response = jsonify(statusCode=status, message=message)
-    response.status_code = status
-    return response
+    """Contabo's error shape: ``{"statusCode": status, "message": message}``."""
+    return json_response({"statusCode": status, "message": message}, status)
 
 
 def oauth_error(status: int, message: str) -> Response:
+    """Keycloak's error shape, for faults injected into the token endpoint."""
     error = "temporarily_unavailable" if status in (429, 502, 503, 504) else "server_error"
-    response = jsonify(error=error, error_description=message)
-    response.status_code = status
-    return response
+    return json_response({"error": error, "error_description": message}, status)
 
 
 def _auth_blueprint(emulator: ContaboEmulator) -> Blueprint:
@@ -643,10 +638,6 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
         with emulator.lock:
             emulator.request_ids.append(request_id)
         return None
-
-    @blp.errorhandler(ApiError)
-    def contabo_error(exc: ApiError) -> Response:
-        return api_error(exc.status, exc.message)
 
     @blp.post("/secrets")
     @op("secret")
@@ -790,10 +781,6 @@ def _extra_admin_blueprint(emulator: ContaboEmulator) -> Blueprint:
             machine.error_message = body.get("errorMessage")
         return emulator.render(machine)
 
-    @blp.errorhandler(ApiError)
-    def admin_error(exc: ApiError) -> Response:
-        return api_error(exc.status, exc.message)
-
     return blp
 
 
@@ -834,40 +821,22 @@ def create_app(
     app.register_blueprint(_api_blueprint(emulator))
     app.register_blueprint(emulator.admin_blueprint(_describe(emulator)))
     app.register_blueprint(_extra_admin_blueprint(emulator))
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        return api_error(exc.code or 500, exc.description or exc.name)
-
+    render_errors(app, api_error)
     return app
 
 
 def _arguments(argv: Iterable[str] | None) -> argparse.Namespace:
-    defaults = EmulatorSettings()
     parser = argparse.ArgumentParser(description="Serve the Contabo API v1 emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8702)
-    parser.add_argument("--boot-seconds", type=float, default=defaults.boot_seconds)
-    parser.add_argument("--restart-seconds", type=float, default=defaults.restart_seconds)
-    parser.add_argument("--not-found-seconds", type=float, default=defaults.not_found_seconds)
-    parser.add_argument("--ip-delay-seconds", type=float, default=defaults.ip_delay_seconds)
-    parser.add_argument("--rdp-port", type=int, default=defaults.rdp_port)
-    parser.add_argument("--ip-prefix", default="127.2")
+    add_settings_arguments(parser, EmulatorSettings(ip_prefix="127.2"))
     parser.add_argument("--token-lifetime", type=float, default=300.0)
     return parser.parse_args(None if argv is None else list(argv))
 
 
 def main(argv: Iterable[str] | None = None) -> None:
     args = _arguments(argv)
-    settings = EmulatorSettings(
-        boot_seconds=args.boot_seconds,
-        restart_seconds=args.restart_seconds,
-        not_found_seconds=args.not_found_seconds,
-        ip_delay_seconds=args.ip_delay_seconds,
-        rdp_port=args.rdp_port,
-        ip_prefix=args.ip_prefix,
-    )
-    app = create_app(settings, token_lifetime=args.token_lifetime)
+    app = create_app(settings_from_args(args), token_lifetime=args.token_lifetime)
     base = f"http://{args.host}:{args.port}"
     print(f"Contabo emulator: API {base}/v1, token URL {base}{TOKEN_PATH}", flush=True)
     make_server(args.host, args.port, app, threaded=True).serve_forever()

@@ -1,5 +1,6 @@
 """What the provider emulators share: machines whose state moves with time, fault
-injection, a request-rate limit, an admin API for tests, and RDP listeners.
+injection, a request-rate limit, an admin API for tests, RDP listeners, errors answered in
+each provider's shape, and the command-line options of the settings.
 
 Each emulated machine, once booted and powered on, listens on its own loopback address
 (127.x.y.z) and answers the first step of the RDP handshake (an X.224 Connection Confirm),
@@ -8,6 +9,7 @@ so the platform's readiness probe is exercised for real.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
 import selectors
@@ -22,6 +24,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, jsonify, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
 FAULT_KINDS = (
@@ -33,6 +36,8 @@ FAULT_KINDS = (
     "slow_response",  # does the work, then holds the answer for `delay` seconds
     "permanent",
 )
+
+ErrorRenderer = Callable[[int, str], Response]  # (status, message) in a provider's shape
 
 
 @dataclass
@@ -235,7 +240,7 @@ class Emulator:
             self.recent.clear()
 
     def operation(
-        self, name: str, error: Callable[[int, str], Response]
+        self, name: str, error: ErrorRenderer
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Wrap a provider route: count it, apply the rate limit and any injected fault.
 
@@ -327,6 +332,77 @@ class Emulator:
             return "", 204
 
         return blp
+
+
+class ProviderHttpError(Exception):
+    """Raised by a provider route; the renderer given to `render_errors` answers it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def render_errors(app: Flask, render: ErrorRenderer) -> None:
+    """Answer `ProviderHttpError`, unknown routes, wrong methods and aborts in the provider's
+    error shape, which ``render(status, message)`` gives."""
+
+    def provider_error(exc: ProviderHttpError) -> Response:
+        return render(exc.status, exc.message)
+
+    def http_error(exc: HTTPException) -> Response:
+        return render(exc.code or 500, exc.description or exc.name)
+
+    app.register_error_handler(ProviderHttpError, provider_error)
+    app.register_error_handler(HTTPException, http_error)
+
+
+def json_response(body: dict[str, Any], status: int) -> Response:
+    """``body`` as JSON, answered with ``status`` (error bodies in the providers' shapes)."""
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def json_object(invalid: str, *, required: bool = False) -> dict[str, Any]:
+    """The request's JSON object; a 400 saying ``invalid`` for anything else. An empty body
+    is ``{}`` unless ``required``."""
+    body = request.get_json(silent=True)
+    if body is None and not required and not request.get_data():
+        return {}
+    if not isinstance(body, dict):
+        raise ProviderHttpError(400, invalid)
+    return body
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser, defaults: EmulatorSettings) -> None:
+    """A command-line option for every setting; `settings_from_args` reads them back."""
+    parser.add_argument("--boot-seconds", type=float, default=defaults.boot_seconds)
+    parser.add_argument("--restart-seconds", type=float, default=defaults.restart_seconds)
+    parser.add_argument("--not-found-seconds", type=float, default=defaults.not_found_seconds)
+    parser.add_argument("--ip-delay-seconds", type=float, default=defaults.ip_delay_seconds)
+    parser.add_argument("--timeout-seconds", type=float, default=defaults.timeout_seconds)
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=defaults.rate_limit_per_second,
+        help="requests a second; 0: none",
+    )
+    parser.add_argument("--rdp-port", type=int, default=defaults.rdp_port)
+    parser.add_argument("--ip-prefix", default=defaults.ip_prefix)
+
+
+def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
+    return EmulatorSettings(
+        boot_seconds=args.boot_seconds,
+        restart_seconds=args.restart_seconds,
+        not_found_seconds=args.not_found_seconds,
+        ip_delay_seconds=args.ip_delay_seconds,
+        timeout_seconds=args.timeout_seconds,
+        rate_limit_per_second=args.rate_limit,
+        rdp_port=args.rdp_port,
+        ip_prefix=args.ip_prefix,
+    )
 
 
 def _drop_connection() -> None:

@@ -21,16 +21,25 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
-from devtools.emulators.core import EmulatedMachine, Emulator, EmulatorSettings
+from devtools.emulators.core import (
+    EmulatedMachine,
+    Emulator,
+    EmulatorSettings,
+    ProviderHttpError,
+    add_settings_arguments,
+    json_object,
+    json_response,
+    render_errors,
+    settings_from_args,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,15 +87,6 @@ PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#$%&*+-=?@^_{}[]"
 DEFAULT_RATE_LIMIT = 30  # Vultr answers 429 above 30 requests a second
 
 
-class VultrError(Exception):
-    """An error answered in Vultr's shape: ``{"error": message, "status": status}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 @dataclass
 class VultrDetails:
     """What an instance carries beyond the core's EmulatedMachine (kept in ``extra``)."""
@@ -102,9 +102,8 @@ class VultrDetails:
 
 
 def error(status: int, message: str) -> Response:
-    response = jsonify(error=message, status=status)
-    response.status_code = status
-    return response
+    """Vultr's error shape: ``{"error": message, "status": status}``."""
+    return json_response({"error": message, "status": status}, status)
 
 
 def details(machine: EmulatedMachine) -> VultrDetails:
@@ -204,56 +203,43 @@ def _traffic(instance_id: str, day: date) -> dict[str, int]:
 
 # -- request validation ------------------------------------------------------------------
 def json_body(required: bool = True) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if body is None and not required and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise VultrError(400, "Invalid JSON body.")
-    return body
+    return json_object("Invalid JSON body.", required=required)
 
 
 def optional_str(body: Mapping[str, Any], key: str, default: str = "") -> str:
     value = body.get(key, default)
     if not isinstance(value, str):
-        raise VultrError(400, f"Invalid {key}: must be a string.")
+        raise ProviderHttpError(400, f"Invalid {key}: must be a string.")
     return value
 
 
 def optional_tags(body: Mapping[str, Any]) -> list[str]:
     tags = body.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise VultrError(400, "Invalid tags: must be a list of strings.")
+        raise ProviderHttpError(400, "Invalid tags: must be a list of strings.")
     return tags
 
 
-def plan_id(body: Mapping[str, Any]) -> str:
-    plan = body.get("plan")
-    if not plan:
-        raise VultrError(400, "Missing plan.")
-    if plan not in PLANS:
-        raise VultrError(400, f"Invalid plan: {plan}.")
-    return str(plan)
-
-
-def region_id(body: Mapping[str, Any]) -> str:
-    region = body.get("region")
-    if not region:
-        raise VultrError(400, "Missing region.")
-    if region not in REGIONS:
-        raise VultrError(400, f"Invalid region: {region}.")
-    return str(region)
+def known_id(body: Mapping[str, Any], key: str, known: Collection[str]) -> str:
+    """A required ``plan`` or ``region``, one of ``known``."""
+    value = body.get(key)
+    if not value:
+        raise ProviderHttpError(400, f"Missing {key}.")
+    if value not in known:
+        raise ProviderHttpError(400, f"Invalid {key}: {value}.")
+    return str(value)
 
 
 def os_id(body: Mapping[str, Any]) -> int:
     """Exactly one image source; this emulator deploys from ``os_id`` only."""
     given = [key for key in IMAGE_SOURCES if body.get(key) not in (None, "", 0)]
     if len(given) != 1:
-        raise VultrError(400, f"Choose exactly one of {', '.join(IMAGE_SOURCES)}.")
+        raise ProviderHttpError(400, f"Choose exactly one of {', '.join(IMAGE_SOURCES)}.")
     if given != ["os_id"]:
-        raise VultrError(400, f"{given[0]} is not supported by this emulator; use os_id.")
+        raise ProviderHttpError(400, f"{given[0]} is not supported by this emulator; use os_id.")
     value = body["os_id"]
     if isinstance(value, bool) or not isinstance(value, int) or value not in OPERATING_SYSTEMS:
-        raise VultrError(400, "Invalid operating system.")
+        raise ProviderHttpError(400, "Invalid operating system.")
     return value
 
 
@@ -262,7 +248,7 @@ def decoded_user_data(body: Mapping[str, Any]) -> str:
     try:
         return base64.b64decode(encoded, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise VultrError(400, "Invalid user_data: must be base64 encoded.") from exc
+        raise ProviderHttpError(400, "Invalid user_data: must be base64 encoded.") from exc
 
 
 def per_page(raw: str | None) -> int:
@@ -271,9 +257,9 @@ def per_page(raw: str | None) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise VultrError(400, "Invalid per_page: must be an integer.") from exc
+        raise ProviderHttpError(400, "Invalid per_page: must be an integer.") from exc
     if value < 1:
-        raise VultrError(400, "Invalid per_page: must be at least 1.")
+        raise ProviderHttpError(400, "Invalid per_page: must be at least 1.")
     return min(value, MAX_PER_PAGE)
 
 
@@ -288,7 +274,7 @@ def decode_cursor(cursor: str | None) -> int:
         _, _, offset = base64.urlsafe_b64decode(cursor.encode()).decode().partition("__")
         return max(int(offset), 0)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise VultrError(400, "Invalid cursor.") from exc
+        raise ProviderHttpError(400, "Invalid cursor.") from exc
 
 
 def page_meta(total: int, offset: int, size: int) -> dict[str, Any]:
@@ -312,12 +298,13 @@ def matches_filters(
 # -- state changes -----------------------------------------------------------------------
 def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
     """Validate a create body and build the machine it orders."""
-    region, plan, os = region_id(body), plan_id(body), os_id(body)
+    region, plan = known_id(body, "region", REGIONS), known_id(body, "plan", PLANS)
+    os = os_id(body)
     label, hostname = optional_str(body, "label"), optional_str(body, "hostname")
     tags, user_data = optional_tags(body), decoded_user_data(body)
     family = OPERATING_SYSTEMS[os].family
     if body.get("sshkey_id") and family == "windows":
-        raise VultrError(400, "SSH keys cannot be installed on Windows.")
+        raise ProviderHttpError(400, "SSH keys cannot be installed on Windows.")
     now = time.monotonic()
     booted_at = now + emulator.settings.boot_seconds
     instance_id = str(uuid.uuid4())
@@ -352,6 +339,28 @@ def power_on(emulator: Emulator, machine: EmulatedMachine) -> None:
     machine.ready_at = max(machine.ready_at, installing_until)
 
 
+def start(emulator: Emulator, machine: EmulatedMachine) -> None:
+    if machine.power != "running":
+        power_on(emulator, machine)
+
+
+def halt(emulator: Emulator, machine: EmulatedMachine) -> None:
+    machine.power = "stopped"
+
+
+def destroy(emulator: Emulator, machine: EmulatedMachine) -> None:
+    machine.destroyed = True
+
+
+# The routes that change a machine and answer 204: (method, path, operation, change).
+POWER_ROUTES: tuple[tuple[str, str, str, Callable[[Emulator, EmulatedMachine], None]], ...] = (
+    ("DELETE", "/instances/<instance_id>", "delete", destroy),
+    ("POST", "/instances/<instance_id>/reboot", "reboot", power_on),
+    ("POST", "/instances/<instance_id>/start", "start", start),
+    ("POST", "/instances/<instance_id>/halt", "halt", halt),
+)
+
+
 def reinstall(emulator: Emulator, machine: EmulatedMachine, hostname: str) -> None:
     extra = details(machine)
     extra.installing_until = time.monotonic() + emulator.settings.boot_seconds
@@ -365,7 +374,7 @@ def change_plan(emulator: Emulator, machine: EmulatedMachine, plan: str) -> None
     """Vultr grows disks but cannot shrink them; a resize reboots the machine."""
     current, wanted = PLANS[machine.plan], PLANS[plan]
     if wanted.disk < current.disk:
-        raise VultrError(
+        raise ProviderHttpError(
             400,
             f"Unable to change plan: {plan} has a smaller disk ({wanted.disk} GB) than "
             f"the current plan ({current.disk} GB). Disks cannot be shrunk.",
@@ -379,7 +388,7 @@ def change_plan(emulator: Emulator, machine: EmulatedMachine, plan: str) -> None
 
 def update(emulator: Emulator, machine: EmulatedMachine, body: Mapping[str, Any]) -> None:
     """PATCH /instances/{id}: plan, label, tags and user_data."""
-    plan = plan_id(body) if "plan" in body else None
+    plan = known_id(body, "plan", PLANS) if "plan" in body else None
     label = optional_str(body, "label") if "label" in body else None
     tags = optional_tags(body) if "tags" in body else None
     user_data = decoded_user_data(body) if "user_data" in body else None
@@ -405,7 +414,7 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
     def found(instance_id: str) -> EmulatedMachine:
         machine = emulator.lookup(instance_id)
         if machine is None:
-            raise VultrError(404, "Instance not found.")
+            raise ProviderHttpError(404, "Instance not found.")
         return machine
 
     @blp.before_request
@@ -417,10 +426,6 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
         if api_key is not None and not secrets.compare_digest(token, api_key):
             return error(401, "Invalid API token.")
         return None
-
-    @blp.errorhandler(VultrError)
-    def vultr_error(exc: VultrError) -> Response:
-        return error(exc.status, exc.message)
 
     @blp.post("/instances")
     @op("create")
@@ -465,38 +470,22 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
         changes_plan = isinstance(body, dict) and "plan" in body
         return (resize_instance if changes_plan else edit_instance)(instance_id)
 
-    @blp.delete("/instances/<instance_id>")
-    @op("delete")
-    def delete_instance(instance_id: str) -> Any:
-        machine = found(instance_id)
-        with emulator.lock:
-            machine.destroyed = True
-        return "", 204
+    def power_view(change: Callable[[Emulator, EmulatedMachine], None]) -> Callable[..., Any]:
+        def view(instance_id: str) -> Any:
+            machine = found(instance_id)
+            with emulator.lock:
+                change(emulator, machine)
+            return "", 204
 
-    @blp.post("/instances/<instance_id>/reboot")
-    @op("reboot")
-    def reboot_instance(instance_id: str) -> Any:
-        machine = found(instance_id)
-        with emulator.lock:
-            power_on(emulator, machine)
-        return "", 204
+        return view
 
-    @blp.post("/instances/<instance_id>/start")
-    @op("start")
-    def start_instance(instance_id: str) -> Any:
-        machine = found(instance_id)
-        with emulator.lock:
-            if machine.power != "running":
-                power_on(emulator, machine)
-        return "", 204
-
-    @blp.post("/instances/<instance_id>/halt")
-    @op("halt")
-    def halt_instance(instance_id: str) -> Any:
-        machine = found(instance_id)
-        with emulator.lock:
-            machine.power = "stopped"
-        return "", 204
+    for method, path, operation, change in POWER_ROUTES:
+        blp.add_url_rule(
+            path,
+            endpoint=f"{operation}_instance",
+            view_func=op(operation)(power_view(change)),
+            methods=[method],
+        )
 
     @blp.post("/instances/<instance_id>/reinstall")
     @op("reinstall")
@@ -544,11 +533,6 @@ def admin_blueprint(emulator: Emulator) -> Blueprint:
     return blp
 
 
-def http_error(exc: HTTPException) -> Response:
-    """Unknown routes, wrong methods and admin aborts, in Vultr's error shape."""
-    return error(exc.code or 500, exc.description or exc.name)
-
-
 def create_app(settings: EmulatorSettings | None = None, *, api_key: str | None = None) -> Flask:
     """The emulator app; with ``api_key`` only that bearer token is accepted, else any."""
     emulator = Emulator("vultr", settings or EmulatorSettings())
@@ -556,46 +540,23 @@ def create_app(settings: EmulatorSettings | None = None, *, api_key: str | None 
     app.extensions["emulator"] = emulator
     app.register_blueprint(api_blueprint(emulator, api_key))
     app.register_blueprint(admin_blueprint(emulator))
-    app.register_error_handler(HTTPException, http_error)
+    render_errors(app, error)
     return app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    defaults = EmulatorSettings()
     parser = argparse.ArgumentParser(description="Vultr API v2 emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8701)
-    parser.add_argument("--boot-seconds", type=float, default=defaults.boot_seconds)
-    parser.add_argument("--restart-seconds", type=float, default=defaults.restart_seconds)
-    parser.add_argument("--not-found-seconds", type=float, default=defaults.not_found_seconds)
-    parser.add_argument("--ip-delay-seconds", type=float, default=defaults.ip_delay_seconds)
-    parser.add_argument("--timeout-seconds", type=float, default=defaults.timeout_seconds)
-    parser.add_argument(
-        "--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests a second; 0: none"
-    )
-    parser.add_argument("--rdp-port", type=int, default=defaults.rdp_port)
-    parser.add_argument("--ip-prefix", default=defaults.ip_prefix)
+    add_settings_arguments(parser, EmulatorSettings(rate_limit_per_second=DEFAULT_RATE_LIMIT))
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     return parser.parse_args(argv)
-
-
-def settings_from(args: argparse.Namespace) -> EmulatorSettings:
-    return EmulatorSettings(
-        boot_seconds=args.boot_seconds,
-        restart_seconds=args.restart_seconds,
-        not_found_seconds=args.not_found_seconds,
-        ip_delay_seconds=args.ip_delay_seconds,
-        timeout_seconds=args.timeout_seconds,
-        rate_limit_per_second=args.rate_limit,
-        rdp_port=args.rdp_port,
-        ip_prefix=args.ip_prefix,
-    )
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    app = create_app(settings_from(args), api_key=args.api_key)
+    app = create_app(settings_from_args(args), api_key=args.api_key)
     server = make_server(args.host, args.port, app, threaded=True)
     logger.info("Vultr emulator on http://%s:%s/v2", args.host, server.server_port)
     server.serve_forever()

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from devtools.emulators.contabo import TOKEN_PATH, create_app
-from devtools.emulators.core import BackgroundServer, EmulatorSettings
-from tests.support.emulators import EmulatorHandle, wait_until
+from devtools.emulators.core import EmulatorSettings
+from tests.support.emulators import (
+    EmulatorHandle,
+    ServedEmulator,
+    emulator_process,
+    first_answer,
+    free_port,
+    quick_settings,
+    serving,
+    wait_until,
+)
 from workers.providers.contabo import UBUNTU_22_04_IMAGE_ID, WINDOWS_SERVER_2022_IMAGE_ID
 from workers.rdp_probe import probe
 
 RDP_PORT = 33892
-BASELINE: dict[str, Any] = {
-    "boot_seconds": 0.6,
-    "restart_seconds": 0.2,
-    "not_found_seconds": 0.0,
-    "ip_delay_seconds": 0.2,
-    "timeout_seconds": 2.0,
-    "rate_limit_per_second": 0,
-    "rdp_port": RDP_PORT,
-    "ip_prefix": "127.22",
-}
 LOGIN = {
     "client_id": "emulator-client",
     "client_secret": "emulator-secret",
@@ -40,53 +35,44 @@ LOGIN = {
 }
 GOOD_PASSWORD = "Desk2024!!x"
 SHORT_TOKEN_LIFETIME = 0.3
-ROOT = Path(__file__).resolve().parents[2]
+ORDER = {
+    "imageId": WINDOWS_SERVER_2022_IMAGE_ID,
+    "productId": "V91",
+    "region": "EU",
+    "displayName": "desk-1",
+    "defaultUser": "administrator",
+    "period": 1,
+}
+
+
+def settings() -> EmulatorSettings:
+    return quick_settings(RDP_PORT, "127.22", boot_seconds=0.6, ip_delay_seconds=0.2)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[BackgroundServer]:
-    app = create_app(EmulatorSettings(**BASELINE))
-    server = BackgroundServer(app).start()
-    yield server
-    server.stop()
-    app.extensions["emulator"].reset()  # closes RDP listeners before another module binds
+def server() -> Iterator[ServedEmulator]:
+    with serving(create_app(settings())) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def strict_server() -> Iterator[str]:
     """An emulator that knows one set of credentials and hands out short-lived tokens."""
     credentials = {k: v for k, v in LOGIN.items() if k != "grant_type"}
-    app = create_app(EmulatorSettings(**BASELINE), SHORT_TOKEN_LIFETIME, credentials=credentials)
-    server = BackgroundServer(app).start()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def handle(server: BackgroundServer) -> Iterator[EmulatorHandle]:
-    handle = EmulatorHandle(server.url)
-    yield handle
-    handle.http.close()
+    with serving(create_app(settings(), SHORT_TOKEN_LIFETIME, credentials=credentials)) as server:
+        yield server.url
 
 
 @pytest.fixture()
-def admin(handle: EmulatorHandle) -> EmulatorHandle:
-    """The emulator's admin API, with the emulator emptied and its settings restored."""
-    handle.reset()
-    handle.settings(**BASELINE)
-    return handle
-
-
-@pytest.fixture()
-def token(handle: EmulatorHandle) -> str:
+def token(server: ServedEmulator) -> str:
     """A fresh access token (a test may revoke them all)."""
-    response = handle.http.post(f"{handle.base_url}{TOKEN_PATH}", data=LOGIN)
+    response = server.admin.http.post(f"{server.url}{TOKEN_PATH}", data=LOGIN)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
 @pytest.fixture(scope="module")
-def api_client(server: BackgroundServer) -> Iterator[httpx.Client]:
+def api_client(server: ServedEmulator) -> Iterator[httpx.Client]:
     """Sends a fresh x-request-id on every call."""
 
     def add_request_id(request: httpx.Request) -> None:
@@ -118,16 +104,7 @@ def secret(api: httpx.Client, value: str = GOOD_PASSWORD, kind: str = "password"
 
 
 def order(api: httpx.Client, **fields: Any) -> dict[str, Any]:
-    body = {
-        "imageId": WINDOWS_SERVER_2022_IMAGE_ID,
-        "productId": "V91",
-        "region": "EU",
-        "displayName": "desk-1",
-        "defaultUser": "administrator",
-        "period": 1,
-        **fields,
-    }
-    response = api.post("/compute/instances", json=body)
+    response = api.post("/compute/instances", json={**ORDER, **fields})
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()["data"][0]
     return created
@@ -140,9 +117,17 @@ def instance(api: httpx.Client, instance_id: int) -> dict[str, Any]:
     return found
 
 
+def answering_rdp(api: httpx.Client) -> tuple[int, str]:
+    """Order an instance and wait until it answers RDP; its id and address."""
+    instance_id = order(api)["instanceId"]
+    ip = wait_until(lambda: instance(api, instance_id)["ipConfig"]["v4"]["ip"], timeout=5)
+    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
+    return instance_id, ip
+
+
 # -- OAuth2 -----------------------------------------------------------------------------
 def test_the_password_grant_issues_an_access_and_a_refresh_token(
-    server: BackgroundServer,
+    server: ServedEmulator,
 ) -> None:
     response = httpx.post(f"{server.url}{TOKEN_PATH}", data=LOGIN)
 
@@ -154,7 +139,7 @@ def test_the_password_grant_issues_an_access_and_a_refresh_token(
     assert body["access_token"] and body["refresh_token"]
 
 
-def test_the_refresh_grant_issues_a_working_access_token(server: BackgroundServer) -> None:
+def test_the_refresh_grant_issues_a_working_access_token(server: ServedEmulator) -> None:
     first = httpx.post(f"{server.url}{TOKEN_PATH}", data=LOGIN).json()
     form = {**LOGIN, "grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     del form["username"], form["password"]
@@ -172,7 +157,7 @@ def test_the_refresh_grant_issues_a_working_access_token(server: BackgroundServe
     assert response.status_code == 200
 
 
-def test_an_unknown_refresh_token_is_refused_like_keycloak_does(server: BackgroundServer) -> None:
+def test_an_unknown_refresh_token_is_refused_like_keycloak_does(server: ServedEmulator) -> None:
     form = {**LOGIN, "grant_type": "refresh_token", "refresh_token": "made-up"}
 
     response = httpx.post(f"{server.url}{TOKEN_PATH}", data=form)
@@ -194,7 +179,7 @@ def test_configured_credentials_refuse_a_wrong_api_password(strict_server: str) 
 
 
 def test_api_calls_without_a_valid_bearer_token_are_401(
-    server: BackgroundServer, admin: EmulatorHandle
+    server: ServedEmulator, admin: EmulatorHandle
 ) -> None:
     headers = {"x-request-id": str(uuid.uuid4())}
     missing = httpx.get(f"{server.url}/v1/compute/instances", headers=headers)
@@ -222,7 +207,7 @@ def test_an_access_token_stops_working_after_its_lifetime(strict_server: str) ->
 
 @pytest.mark.parametrize("request_id", [None, "", "12345", "not-a-uuid-at-all-not-a-uuid-at-all"])
 def test_api_calls_without_a_uuid_x_request_id_are_400(
-    server: BackgroundServer, token: str, admin: EmulatorHandle, request_id: str | None
+    server: ServedEmulator, token: str, admin: EmulatorHandle, request_id: str | None
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     if request_id is not None:
@@ -336,16 +321,7 @@ def test_the_admin_view_shows_the_root_password_and_plain_user_data(
 def test_create_refuses_invalid_fields(
     api: httpx.Client, admin: EmulatorHandle, fields: dict[str, Any], status: int, words: str
 ) -> None:
-    body = {
-        "imageId": WINDOWS_SERVER_2022_IMAGE_ID,
-        "productId": "V91",
-        "region": "EU",
-        "displayName": "desk-1",
-        "defaultUser": "administrator",
-        "period": 1,
-        **fields,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
+    body = {k: v for k, v in {**ORDER, **fields}.items() if v is not None}
 
     response = api.post("/compute/instances", json=body)
 
@@ -470,9 +446,7 @@ def test_list_filters_by_display_name_as_a_part_and_by_status(
 
 # -- actions ----------------------------------------------------------------------------
 def test_stop_and_shutdown_power_off_and_start_brings_rdp_back(api: httpx.Client) -> None:
-    instance_id = order(api)["instanceId"]
-    ip = wait_until(lambda: instance(api, instance_id)["ipConfig"]["v4"]["ip"], timeout=5)
-    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
+    instance_id, ip = answering_rdp(api)
 
     for action in ("stop", "shutdown"):
         response = api.post(f"/compute/instances/{instance_id}/actions/{action}")
@@ -488,9 +462,7 @@ def test_stop_and_shutdown_power_off_and_start_brings_rdp_back(api: httpx.Client
 def test_restart_takes_rdp_down_for_restart_seconds(
     api: httpx.Client, admin: EmulatorHandle
 ) -> None:
-    instance_id = order(api)["instanceId"]
-    ip = wait_until(lambda: instance(api, instance_id)["ipConfig"]["v4"]["ip"], timeout=5)
-    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
+    instance_id, ip = answering_rdp(api)
     admin.settings(restart_seconds=1.0)
 
     response = api.post(f"/compute/instances/{instance_id}/actions/restart")
@@ -554,9 +526,7 @@ def test_there_is_no_endpoint_to_change_an_instances_product(api: httpx.Client) 
 def test_cancel_answers_201_with_the_cancel_date_and_the_instance_is_gone(
     api: httpx.Client, admin: EmulatorHandle
 ) -> None:
-    instance_id = order(api)["instanceId"]
-    ip = wait_until(lambda: instance(api, instance_id)["ipConfig"]["v4"]["ip"], timeout=5)
-    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
+    instance_id, ip = answering_rdp(api)
 
     response = api.post(f"/compute/instances/{instance_id}/cancel", json={})
 
@@ -643,7 +613,7 @@ def test_a_lost_create_response_still_creates_the_instance(
 
 
 def test_faults_can_be_injected_into_the_token_endpoint(
-    server: BackgroundServer, admin: EmulatorHandle
+    server: ServedEmulator, admin: EmulatorHandle
 ) -> None:
     admin.inject("token", "error_500")
 
@@ -678,28 +648,8 @@ def test_revoking_tokens_through_the_admin_api_makes_them_401(
 
 
 def test_the_module_runs_as_a_server_from_the_command_line() -> None:
-    port, rdp_port = free_port(), free_port()
-    command = [sys.executable, "-m", "devtools.emulators.contabo", "--port", str(port)]
-    command += ["--boot-seconds", "1", "--ip-prefix", "127.25", "--rdp-port", str(rdp_port)]
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
+    options = ["--boot-seconds", "1", "--ip-prefix", "127.25", "--rdp-port", str(free_port())]
+    with emulator_process("contabo", *options) as url:
+        response = first_answer(lambda: httpx.post(f"{url}{TOKEN_PATH}", data=LOGIN))
 
-        def answers() -> bool:
-            try:
-                return httpx.post(f"{url}{TOKEN_PATH}", data=LOGIN).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(answers, timeout=15)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    assert response.status_code == 200

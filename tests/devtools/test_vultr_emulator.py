@@ -3,57 +3,37 @@
 from __future__ import annotations
 
 import base64
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from devtools.emulators.core import BackgroundServer, Emulator, EmulatorSettings
 from devtools.emulators.vultr import create_app
-from tests.support.emulators import EmulatorHandle, wait_until
+from tests.support.emulators import (
+    EmulatorHandle,
+    ServedEmulator,
+    emulator_process,
+    first_answer,
+    quick_settings,
+    serving,
+    wait_until,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "emulator-test-key"
-BASELINE: dict[str, Any] = {
-    "boot_seconds": 0.3,
-    "restart_seconds": 0.2,
-    "not_found_seconds": 0.0,
-    "ip_delay_seconds": 0.1,
-    "timeout_seconds": 2.0,
-    "rate_limit_per_second": 0,
-    "rdp_port": 33891,
-    "ip_prefix": "127.21",
-}
+RDP_PORT = 33891
 WINDOWS_2022 = 501
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[BackgroundServer]:
-    app = create_app(EmulatorSettings(**BASELINE), api_key=API_KEY)
-    server = BackgroundServer(app).start()
-    yield server
-    server.stop()
-    emulator: Emulator = app.extensions["emulator"]
-    emulator.reset()  # closes the machines' RDP listeners before the next module binds them
+def server() -> Iterator[ServedEmulator]:
+    with serving(create_app(quick_settings(RDP_PORT, "127.21"), api_key=API_KEY)) as server:
+        yield server
 
 
 @pytest.fixture()
-def admin(server: BackgroundServer) -> Iterator[EmulatorHandle]:
-    handle = EmulatorHandle(server.url)
-    handle.reset()
-    handle.settings(**BASELINE)
-    yield handle
-    handle.http.close()
-
-
-@pytest.fixture()
-def api(server: BackgroundServer, admin: EmulatorHandle) -> Iterator[httpx.Client]:
+def api(server: ServedEmulator, admin: EmulatorHandle) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     with httpx.Client(base_url=f"{server.url}/v2", headers=headers, timeout=10) as client:
         yield client
@@ -80,6 +60,13 @@ def assert_vultr_error(response: httpx.Response, status: int) -> str:
     assert set(body) == {"error", "status"} and body["status"] == status
     assert isinstance(body["error"], str) and body["error"]
     return str(body["error"])
+
+
+def backdated(api: httpx.Client, admin: EmulatorHandle, days: int) -> str:
+    """Order an instance, move its creation ``days`` back; the path of its bandwidth."""
+    created = order(api)
+    admin.http.post(f"/machines/{created['id']}/backdate", json={"days": days}).raise_for_status()
+    return f"/instances/{created['id']}/bandwidth"
 
 
 def test_create_answers_202_with_a_pending_instance_and_its_password(api: httpx.Client) -> None:
@@ -172,7 +159,7 @@ def test_create_refuses_a_body_that_is_not_json(api: httpx.Client) -> None:
     ids=["missing", "wrong", "not-bearer"],
 )
 def test_requests_without_the_right_bearer_key_are_401(
-    server: BackgroundServer, admin: EmulatorHandle, headers: dict[str, str]
+    server: ServedEmulator, admin: EmulatorHandle, headers: dict[str, str]
 ) -> None:
     response = httpx.get(f"{server.url}/v2/instances", headers=headers)
 
@@ -181,12 +168,9 @@ def test_requests_without_the_right_bearer_key_are_401(
 
 
 def test_without_a_configured_key_any_bearer_key_is_accepted() -> None:
-    server = BackgroundServer(create_app(EmulatorSettings(**BASELINE))).start()
-    try:
+    with serving(create_app(quick_settings(RDP_PORT, "127.21"))) as server:
         ok = httpx.get(f"{server.url}/v2/instances", headers={"Authorization": "Bearer anything"})
         missing = httpx.get(f"{server.url}/v2/instances")
-    finally:
-        server.stop()
 
     assert ok.status_code == 200
     assert_vultr_error(missing, 401)
@@ -361,11 +345,10 @@ def test_delete_answers_204_then_the_instance_is_gone(api: httpx.Client) -> None
 def test_bandwidth_has_stable_daily_counts_for_each_day_since_creation(
     api: httpx.Client, admin: EmulatorHandle
 ) -> None:
-    created = order(api)
-    admin.http.post(f"/machines/{created['id']}/backdate", json={"days": 3}).raise_for_status()
+    bandwidth = backdated(api, admin, days=3)
 
-    first = api.get(f"/instances/{created['id']}/bandwidth").json()["bandwidth"]
-    again = api.get(f"/instances/{created['id']}/bandwidth").json()["bandwidth"]
+    first = api.get(bandwidth).json()["bandwidth"]
+    again = api.get(bandwidth).json()["bandwidth"]
 
     today = datetime.now(UTC).date()
     assert sorted(first) == [(today - timedelta(days=n)).isoformat() for n in (3, 2, 1, 0)]
@@ -378,10 +361,7 @@ def test_bandwidth_has_stable_daily_counts_for_each_day_since_creation(
 def test_bandwidth_reports_at_most_the_last_31_days(
     api: httpx.Client, admin: EmulatorHandle
 ) -> None:
-    created = order(api)
-    admin.http.post(f"/machines/{created['id']}/backdate", json={"days": 90}).raise_for_status()
-
-    days = api.get(f"/instances/{created['id']}/bandwidth").json()["bandwidth"]
+    days = api.get(backdated(api, admin, days=90)).json()["bandwidth"]
 
     assert len(days) == 31
     assert max(days) == datetime.now(UTC).date().isoformat()
@@ -473,41 +453,17 @@ def test_rdp_answers_once_booted_and_not_while_halted(api: httpx.Client) -> None
         lambda: instance(api, created["id"])["main_ip"].replace("0.0.0.0", ""), timeout=5
     )
 
-    wait_until(lambda: probe(ip, 33891, timeout=0.5), timeout=5)
+    wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
     api.post(f"/instances/{created['id']}/halt")
-    wait_until(lambda: not probe(ip, 33891, timeout=0.5), timeout=5)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    wait_until(lambda: not probe(ip, RDP_PORT, timeout=0.5), timeout=5)
 
 
 def test_the_module_serves_the_api_from_the_command_line() -> None:
-    port = _free_port()
-    command = [sys.executable, "-m", "devtools.emulators.vultr", "--port", str(port)]
-    options = ["--boot-seconds", "1", "--rdp-port", "33891", "--ip-prefix", "127.21"]
-    process = subprocess.Popen(
-        [*command, *options, "--rate-limit", "30", "--api-key", "cli-key"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-
-        def answering() -> httpx.Response | None:
-            try:
-                return httpx.get(f"{url}/v2/instances", headers={"Authorization": "Bearer cli-key"})
-            except httpx.TransportError:
-                return None
-
-        response = wait_until(answering, timeout=15)
+    options = ["--boot-seconds", "1", "--rdp-port", str(RDP_PORT), "--ip-prefix", "127.21"]
+    with emulator_process("vultr", *options, "--rate-limit", "30", "--api-key", "cli-key") as url:
+        headers = {"Authorization": "Bearer cli-key"}
+        response = first_answer(lambda: httpx.get(f"{url}/v2/instances", headers=headers))
         settings = httpx.post(f"{url}/_emulator/settings", json={}).json()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
     assert response.status_code == 200
     assert response.json() == {

@@ -7,13 +7,20 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from typing import Any
 
 import pytest
 
 from devtools.emulators.contabo import TOKEN_PATH, ContaboEmulator, create_app
-from devtools.emulators.core import BackgroundServer, EmulatorSettings
-from tests.support.emulators import EmulatorHandle, wait_until
+from devtools.emulators.core import EmulatorSettings
+from tests.support.emulators import (
+    EmulatorHandle,
+    ServedEmulator,
+    quick_settings,
+    serving,
+    wait_until,
+)
 from workers.providers.base import (
     CreateRequest,
     Machine,
@@ -30,16 +37,6 @@ from workers.providers.contabo import (
 from workers.rdp_probe import probe
 
 RDP_PORT = 33892
-BASELINE: dict[str, Any] = {
-    "boot_seconds": 1.2,
-    "restart_seconds": 0.3,
-    "not_found_seconds": 0.3,
-    "ip_delay_seconds": 0.8,
-    "timeout_seconds": 2.0,
-    "rate_limit_per_second": 0,
-    "rdp_port": RDP_PORT,
-    "ip_prefix": "127.22",
-}
 CREDENTIALS = {
     "client_id": "nemordp-test",
     "client_secret": "client-secret-never-logged",
@@ -50,67 +47,59 @@ DESK_PASSWORD = "Desk2024!!secret"
 ClientFactory = Callable[..., ContaboClient]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[BackgroundServer]:
-    app = create_app(EmulatorSettings(**BASELINE), credentials=CREDENTIALS)
-    server = BackgroundServer(app).start()
-    yield server
-    server.stop()
-    app.extensions["emulator"].reset()  # closes RDP listeners before another module binds
+def settings() -> EmulatorSettings:
+    return quick_settings(
+        RDP_PORT,
+        "127.22",
+        boot_seconds=1.2,
+        restart_seconds=0.3,
+        not_found_seconds=0.3,
+        ip_delay_seconds=0.8,
+    )
 
 
-@pytest.fixture(scope="module")
-def short_token_server() -> Iterator[BackgroundServer]:
-    """Access tokens live one second (reported as expires_in 1)."""
-    app = create_app(EmulatorSettings(**BASELINE), token_lifetime=1.0, credentials=CREDENTIALS)
-    server = BackgroundServer(app).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def handle(server: BackgroundServer) -> Iterator[EmulatorHandle]:
-    handle = EmulatorHandle(server.url)
-    yield handle
-    handle.http.close()
-
-
-@pytest.fixture()
-def admin(handle: EmulatorHandle) -> EmulatorHandle:
-    """The emulator's admin API, with the emulator emptied and its settings restored."""
-    handle.reset()
-    handle.settings(**BASELINE)
-    return handle
-
-
-@pytest.fixture()
-def emulator(server: BackgroundServer, admin: EmulatorHandle) -> ContaboEmulator:
+def contabo_state(server: ServedEmulator) -> ContaboEmulator:
     """The emulator's state, to read what it received (never to change its behaviour)."""
-    state: ContaboEmulator = server.server.app.extensions["emulator"]  # type: ignore[attr-defined]
-    return state
+    assert isinstance(server.state, ContaboEmulator)
+    return server.state
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServedEmulator]:
+    with serving(create_app(settings(), credentials=CREDENTIALS)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def short_token_server() -> Iterator[ServedEmulator]:
+    """Access tokens live one second (reported as expires_in 1)."""
+    with serving(create_app(settings(), token_lifetime=1.0, credentials=CREDENTIALS)) as server:
+        yield server
 
 
 @pytest.fixture()
-def make_client(server: BackgroundServer, admin: EmulatorHandle) -> Iterator[ClientFactory]:
-    clients: list[ContaboClient] = []
+def emulator(server: ServedEmulator, admin: EmulatorHandle) -> ContaboEmulator:
+    return contabo_state(server)
 
-    def make(url: str = server.url, **options: Any) -> ContaboClient:
-        credentials = {**CREDENTIALS, **options.pop("credentials", {})}
-        client = ContaboClient(
-            f"{url}/v1",
-            f"{url}{TOKEN_PATH}",
-            credentials["client_id"],
-            credentials["client_secret"],
-            credentials["username"],
-            credentials["password"],
-            **{"timeout": 5.0, **options},
-        )
-        clients.append(client)
-        return client
 
-    yield make
-    for client in clients:
-        client.close()
+@pytest.fixture()
+def make_client(server: ServedEmulator, admin: EmulatorHandle) -> Iterator[ClientFactory]:
+    with ExitStack() as clients:
+
+        def make(url: str = server.url, **options: Any) -> ContaboClient:
+            credentials = {**CREDENTIALS, **options.pop("credentials", {})}
+            client = ContaboClient(
+                f"{url}/v1",
+                f"{url}{TOKEN_PATH}",
+                credentials["client_id"],
+                credentials["client_secret"],
+                credentials["username"],
+                credentials["password"],
+                **{"timeout": 5.0, **options},
+            )
+            return clients.enter_context(closing(client))
+
+        yield make
 
 
 @pytest.fixture()
@@ -173,9 +162,9 @@ def test_one_token_serves_many_requests(
 
 
 def test_an_expiring_token_is_renewed_with_the_refresh_token(
-    make_client: ClientFactory, short_token_server: BackgroundServer
+    make_client: ClientFactory, short_token_server: ServedEmulator
 ) -> None:
-    short_lived: ContaboEmulator = short_token_server.server.app.extensions["emulator"]  # type: ignore[attr-defined]
+    short_lived = contabo_state(short_token_server)
     short_lived.reset()
     contabo = make_client(short_token_server.url)
 
@@ -544,27 +533,8 @@ def test_running_without_an_address_is_not_ready(
 
 
 # -- failures ---------------------------------------------------------------------------
-def test_a_server_error_is_transient_and_a_post_is_not_retried(
-    contabo: ContaboClient, admin: EmulatorHandle
-) -> None:
-    machine = contabo.create(desk())
-    admin.inject("start", "error_500")
-
-    with pytest.raises(TransientProviderError) as failed:
-        contabo.start(machine.provider_id)
-
-    assert failed.value.status == 500
-    assert admin.calls()["start"] == 1
-
-
-def test_a_get_is_retried_after_a_transient_failure(
-    contabo: ContaboClient, admin: EmulatorHandle
-) -> None:
-    admin.inject("list", "error_500")
-
-    assert list(contabo.list_machines()) == []
-
-    assert admin.calls()["list"] == 2
+def list_all(contabo: ContaboClient, _provider_id: str) -> list[Machine]:
+    return list(contabo.list_machines())
 
 
 def test_a_get_gives_up_after_two_retries(contabo: ContaboClient, admin: EmulatorHandle) -> None:
@@ -576,38 +546,51 @@ def test_a_get_gives_up_after_two_retries(contabo: ContaboClient, admin: Emulato
     assert admin.calls()["list"] == 3
 
 
-def test_a_429_with_a_long_retry_after_is_transient_with_the_hint_at_once(
-    contabo: ContaboClient, admin: EmulatorHandle
+@pytest.mark.parametrize(
+    ("kind", "options", "wait"),
+    [("error_500", {}, 0.0), ("rate_limit_429", {"retry_after": 1}, 1.0)],
+    ids=["server-error", "short-retry-after-waited-out"],
+)
+def test_a_get_is_retried_after_a_transient_failure(
+    contabo: ContaboClient, admin: EmulatorHandle, kind: str, options: dict[str, Any], wait: float
 ) -> None:
-    admin.inject("list", "rate_limit_429", retry_after=7)
-
-    with pytest.raises(TransientProviderError) as limited:
-        list(contabo.list_machines())
-
-    assert (limited.value.status, limited.value.retry_after) == (429, 7.0)
-    assert admin.calls()["list"] == 1  # no hammering: the caller waits 7 s, not us
-
-
-def test_a_get_waits_out_a_short_retry_after(contabo: ContaboClient, admin: EmulatorHandle) -> None:
-    admin.inject("list", "rate_limit_429", retry_after=1)
+    admin.inject("list", kind, **options)
     started = time.monotonic()
 
     assert list(contabo.list_machines()) == []
 
-    assert time.monotonic() - started >= 1.0
+    assert time.monotonic() - started >= wait
     assert admin.calls()["list"] == 2
 
 
-def test_a_429_without_retry_after_is_transient(
-    contabo: ContaboClient, admin: EmulatorHandle
+@pytest.mark.parametrize(
+    ("operation", "kind", "options", "action", "status", "retry_after"),
+    [
+        ("start", "error_500", {}, ContaboClient.start, 500, None),
+        # No hammering: the caller waits 7 s, not us.
+        ("list", "rate_limit_429", {"retry_after": 7}, list_all, 429, 7.0),
+        ("restart", "rate_limit_429", {}, ContaboClient.reboot, 429, None),
+    ],
+    ids=["server-error-on-a-post", "429-with-a-long-retry-after", "429-without-retry-after"],
+)
+def test_a_transient_failure_is_raised_at_once_with_the_retry_hint(
+    contabo: ContaboClient,
+    admin: EmulatorHandle,
+    operation: str,
+    kind: str,
+    options: dict[str, Any],
+    action: Callable[[ContaboClient, str], object],
+    status: int,
+    retry_after: float | None,
 ) -> None:
     machine = contabo.create(desk())
-    admin.inject("restart", "rate_limit_429")
+    admin.inject(operation, kind, **options)
 
-    with pytest.raises(TransientProviderError) as limited:
-        contabo.reboot(machine.provider_id)
+    with pytest.raises(TransientProviderError) as failed:
+        action(contabo, machine.provider_id)
 
-    assert (limited.value.status, limited.value.retry_after) == (429, None)
+    assert (failed.value.status, failed.value.retry_after) == (status, retry_after)
+    assert admin.calls()[operation] == 1
 
 
 def test_a_timeout_is_transient(make_client: ClientFactory, admin: EmulatorHandle) -> None:

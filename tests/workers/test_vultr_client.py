@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,14 @@ import httpx
 import pytest
 
 from config import TestConfig
-from devtools.emulators.core import BackgroundServer, Emulator, EmulatorSettings
 from devtools.emulators.vultr import create_app
-from tests.support.emulators import EmulatorHandle, wait_until
+from tests.support.emulators import (
+    EmulatorHandle,
+    ServedEmulator,
+    quick_settings,
+    serving,
+    wait_until,
+)
 from workers.providers.base import (
     CreateRequest,
     Machine,
@@ -35,52 +41,26 @@ from workers.rdp_probe import probe
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "client-test-key"
 RDP_PORT = 33891
-BASELINE: dict[str, Any] = {
-    "boot_seconds": 0.3,
-    "restart_seconds": 0.2,
-    "not_found_seconds": 0.0,
-    "ip_delay_seconds": 0.1,
-    "timeout_seconds": 2.0,
-    "rate_limit_per_second": 0,
-    "rdp_port": RDP_PORT,
-    "ip_prefix": "127.21",
-}
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[BackgroundServer]:
-    app = create_app(EmulatorSettings(**BASELINE), api_key=API_KEY)
-    server = BackgroundServer(app).start()
-    yield server
-    server.stop()
-    emulator: Emulator = app.extensions["emulator"]
-    emulator.reset()  # closes the machines' RDP listeners before the next module binds them
-
-
-@pytest.fixture()
-def emulator(server: BackgroundServer) -> Iterator[EmulatorHandle]:
-    handle = EmulatorHandle(server.url)
-    handle.reset()
-    handle.settings(**BASELINE)
-    yield handle
-    handle.http.close()
+def server() -> Iterator[ServedEmulator]:
+    with serving(create_app(quick_settings(RDP_PORT, "127.21"), api_key=API_KEY)) as server:
+        yield server
 
 
 @pytest.fixture()
 def make_client(
-    server: BackgroundServer, emulator: EmulatorHandle
+    server: ServedEmulator, admin: EmulatorHandle
 ) -> Iterator[Callable[..., VultrClient]]:
-    clients: list[VultrClient] = []
+    with ExitStack() as clients:
 
-    def make(**options: Any) -> VultrClient:
-        api_key = options.pop("api_key", API_KEY)
-        client = VultrClient(f"{server.url}/v2", api_key, **{"timeout": 5.0, **options})
-        clients.append(client)
-        return client
+        def make(**options: Any) -> VultrClient:
+            api_key = options.pop("api_key", API_KEY)
+            client = VultrClient(f"{server.url}/v2", api_key, **{"timeout": 5.0, **options})
+            return clients.enter_context(closing(client))
 
-    yield make
-    for client in clients:
-        client.close()
+        yield make
 
 
 @pytest.fixture()
@@ -107,9 +87,9 @@ def ready(vultr_client: VultrClient, provider_id: str, timeout: float = 5.0) -> 
 
 
 def test_a_machine_goes_from_order_to_remote_desktop_through_the_client(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
-    emulator.settings(not_found_seconds=0.8, ip_delay_seconds=1.5, boot_seconds=2.0)
+    admin.settings(not_found_seconds=0.8, ip_delay_seconds=1.5, boot_seconds=2.0)
 
     created = order(vultr_client)
     assert (created.state, created.ready, created.ip_address) == (MachineState.PENDING, False, None)
@@ -146,11 +126,11 @@ def _found(vultr_client: VultrClient, provider_id: str) -> Machine | None:
 
 
 def test_default_password_is_only_in_the_create_response(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
 
-    [stored] = emulator.machines()
+    [stored] = admin.machines()
     assert created.default_password == stored["default_password"]
     assert vultr_client.get(created.provider_id).default_password is None
     assert [m.default_password for m in vultr_client.list_machines()] == [None]
@@ -159,34 +139,34 @@ def test_default_password_is_only_in_the_create_response(
 
 
 def test_the_create_sends_base64_user_data_a_hostname_and_our_tag(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     order(vultr_client, label="NemoRDP_42 desk", user_data="<powershell>Write-Host é</powershell>")
 
-    [stored] = emulator.machines()
+    [stored] = admin.machines()
     assert stored["user_data"] == "<powershell>Write-Host é</powershell>"
     assert (stored["hostname"], stored["tags"]) == ("nemordp-42-desk", ["nemordp"])
     assert (stored["os_id"], stored["label"]) == (501, "NemoRDP_42 desk")
 
 
 def test_the_os_type_picks_the_configured_os_id(
-    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+    make_client: Callable[..., VultrClient], admin: EmulatorHandle
 ) -> None:
     client = make_client(os_ids={"windows": 371, "linux": 2284})
 
     order(client, label="win", os_type="windows")
     order(client, label="lin", os_type="linux")
 
-    assert sorted(m["os_id"] for m in emulator.machines()) == [371, 2284]
+    assert sorted(m["os_id"] for m in admin.machines()) == [371, 2284]
     with pytest.raises(PermanentProviderError):
         order(client, label="bsd", os_type="freebsd")
-    assert len(emulator.machines()) == 2
+    assert len(admin.machines()) == 2
 
 
 def test_a_machine_is_ready_only_when_active_running_ok_and_addressed(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
-    emulator.settings(boot_seconds=0.2, ip_delay_seconds=1.0)
+    admin.settings(boot_seconds=0.2, ip_delay_seconds=1.0)
     created = order(vultr_client)
 
     wait_until(
@@ -210,37 +190,37 @@ def test_find_by_label_returns_the_machine_with_that_label_or_none(
 
 
 def test_list_machines_follows_the_cursor_across_pages(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     ordered = [order(vultr_client, label=f"nemordp-{n}").provider_id for n in range(7)]
 
     listed = [m.provider_id for m in vultr_client.list_machines(page_size=3)]
 
     assert listed == ordered
-    assert emulator.calls()["list"] == 3
+    assert admin.calls()["list"] == 3
 
 
 def test_reboot_keeps_the_machine_running_and_rdp_comes_back(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
     ip = ready(vultr_client, created.provider_id).ip_address or ""
-    emulator.settings(restart_seconds=1.0)
+    admin.settings(restart_seconds=1.0)
 
     vultr_client.reboot(created.provider_id)
 
-    assert emulator.calls()["reboot"] == 1
+    assert admin.calls()["reboot"] == 1
     assert vultr_client.get(created.provider_id).state == MachineState.RUNNING
     wait_until(lambda: not probe(ip, RDP_PORT, timeout=0.5), timeout=5)  # rebooting
     wait_until(lambda: probe(ip, RDP_PORT, timeout=0.5), timeout=5)
 
 
 def test_resize_moves_the_machine_to_the_bigger_plan(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client, plan="vc2-1c-1gb")
     ready(vultr_client, created.provider_id)
-    emulator.settings(restart_seconds=1.0)
+    admin.settings(restart_seconds=1.0)
 
     vultr_client.resize(created.provider_id, "vc2-4c-8gb")
 
@@ -250,7 +230,7 @@ def test_resize_moves_the_machine_to_the_bigger_plan(
 
 
 def test_shrinking_the_disk_is_a_permanent_error_with_vultrs_message(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client, plan="vcg-a100-1c-6g-4vram")
 
@@ -264,32 +244,32 @@ def test_shrinking_the_disk_is_a_permanent_error_with_vultrs_message(
 
 
 def test_reinstall_replaces_the_user_data_and_installs_again(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
     ready(vultr_client, created.provider_id)
-    emulator.settings(boot_seconds=1.0)
+    admin.settings(boot_seconds=1.0)
 
     vultr_client.reinstall(created.provider_id, "windows", "<powershell>v2</powershell>", "ignored")
 
     assert vultr_client.get(created.provider_id).ready is False
-    assert emulator.machines()[0]["user_data"] == "<powershell>v2</powershell>"
-    calls = emulator.calls()
+    assert admin.machines()[0]["user_data"] == "<powershell>v2</powershell>"
+    calls = admin.calls()
     assert (calls["update"], calls["reinstall"]) == (1, 1)  # PATCH user_data, then reinstall
     assert "resize" not in calls
     assert ready(vultr_client, created.provider_id).state == MachineState.RUNNING
 
 
 def test_destroy_removes_the_machine_and_destroying_it_again_is_fine(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
 
     vultr_client.destroy(created.provider_id)
     vultr_client.destroy(created.provider_id)
 
-    assert emulator.calls()["delete"] == 2
-    assert emulator.machines() == []
+    assert admin.calls()["delete"] == 2
+    assert admin.machines() == []
     assert list(vultr_client.list_machines()) == []
     with pytest.raises(MachineNotFound):
         vultr_client.get(created.provider_id)
@@ -307,10 +287,10 @@ def test_actions_on_an_unknown_machine_raise_machine_not_found(vultr_client: Vul
 
 
 def test_bandwidth_is_daily_traffic_in_date_order(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
-    emulator.http.post(f"/machines/{created.provider_id}/backdate", json={"days": 2})
+    admin.http.post(f"/machines/{created.provider_id}/backdate", json={"days": 2})
 
     days = vultr_client.bandwidth(created.provider_id)
 
@@ -321,95 +301,72 @@ def test_bandwidth_is_daily_traffic_in_date_order(
 
 
 # -- faults ---------------------------------------------------------------------------------
-def test_a_500_is_transient_and_a_post_is_not_retried(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+@pytest.mark.parametrize(
+    ("operation", "kind", "options", "action", "status", "retry_after"),
+    [
+        ("reboot", "error_500", {}, VultrClient.reboot, 500, None),
+        ("halt", "rate_limit_429", {"retry_after": 7}, VultrClient.stop, 429, 7.0),
+        ("start", "rate_limit_429", {}, VultrClient.start, 429, 1.0),
+        ("get", "rate_limit_429", {"retry_after": 60}, VultrClient.get, 429, 60.0),
+    ],
+    ids=[
+        "500-on-a-post",
+        "429-with-retry-after",
+        "429-without-retry-after-hints-one-second",
+        "long-retry-after-on-a-get-is-left-to-the-caller",
+    ],
+)
+def test_a_transient_failure_is_raised_at_once_with_the_retry_hint(
+    vultr_client: VultrClient,
+    admin: EmulatorHandle,
+    operation: str,
+    kind: str,
+    options: dict[str, Any],
+    action: Callable[[VultrClient, str], object],
+    status: int,
+    retry_after: float | None,
 ) -> None:
     created = order(vultr_client)
-    emulator.inject("reboot", "error_500")
+    admin.inject(operation, kind, **options)
 
     with pytest.raises(TransientProviderError) as caught:
-        vultr_client.reboot(created.provider_id)
+        action(vultr_client, created.provider_id)
 
-    assert caught.value.status == 500
-    assert emulator.calls()["reboot"] == 1
+    assert (caught.value.status, caught.value.retry_after) == (status, retry_after)
+    assert admin.calls()[operation] == 1
 
 
-def test_a_get_is_retried_through_a_passing_500(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [("error_500", {}), ("rate_limit_429", {"retry_after": 1})],
+    ids=["500", "short-retry-after"],
+)
+def test_a_get_is_retried_after_a_transient_failure(
+    vultr_client: VultrClient, admin: EmulatorHandle, kind: str, options: dict[str, Any]
 ) -> None:
     created = order(vultr_client)
-    emulator.inject("get", "error_500")
+    admin.inject("get", kind, **options)
 
     assert vultr_client.get(created.provider_id).provider_id == created.provider_id
-    assert emulator.calls()["get"] == 2
+    assert admin.calls()["get"] == 2
 
 
-def test_a_get_gives_up_after_two_retries(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
+def test_a_get_gives_up_after_two_retries(vultr_client: VultrClient, admin: EmulatorHandle) -> None:
     created = order(vultr_client)
-    emulator.inject("get", "error_500", count=5)
+    admin.inject("get", "error_500", count=5)
 
     with pytest.raises(TransientProviderError):
         vultr_client.get(created.provider_id)
 
-    assert emulator.calls()["get"] == 3
-
-
-def test_a_429_with_retry_after_is_transient_with_that_hint(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
-    created = order(vultr_client)
-    emulator.inject("halt", "rate_limit_429", retry_after=7)
-
-    with pytest.raises(TransientProviderError) as caught:
-        vultr_client.stop(created.provider_id)
-
-    assert (caught.value.status, caught.value.retry_after) == (429, 7.0)
-    assert emulator.calls()["halt"] == 1
-
-
-def test_a_429_without_retry_after_is_transient_with_a_one_second_hint(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
-    created = order(vultr_client)
-    emulator.inject("start", "rate_limit_429")
-
-    with pytest.raises(TransientProviderError) as caught:
-        vultr_client.start(created.provider_id)
-
-    assert (caught.value.status, caught.value.retry_after) == (429, 1.0)
-
-
-def test_a_get_waits_out_a_short_retry_after(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
-    created = order(vultr_client)
-    emulator.inject("get", "rate_limit_429", retry_after=1)
-
-    assert vultr_client.get(created.provider_id).provider_id == created.provider_id
-    assert emulator.calls()["get"] == 2
-
-
-def test_a_long_retry_after_on_a_get_is_left_to_the_caller(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
-    created = order(vultr_client)
-    emulator.inject("get", "rate_limit_429", retry_after=60)
-
-    with pytest.raises(TransientProviderError) as caught:
-        vultr_client.get(created.provider_id)
-
-    assert caught.value.retry_after == 60.0
-    assert emulator.calls()["get"] == 1
+    assert admin.calls()["get"] == 3
 
 
 def test_a_timeout_is_transient(
-    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+    make_client: Callable[..., VultrClient], admin: EmulatorHandle
 ) -> None:
     client = make_client(timeout=0.5)
     created = order(client)
-    emulator.inject("reboot", "timeout")  # the emulator holds the answer for 2 s
+    admin.inject("reboot", "timeout")  # the emulator holds the answer for 2 s
 
     with pytest.raises(TransientProviderError) as caught:
         client.reboot(created.provider_id)
@@ -418,37 +375,35 @@ def test_a_timeout_is_transient(
     assert caught.value.status is None
 
 
-def test_a_reset_connection_is_transient(
-    vultr_client: VultrClient, emulator: EmulatorHandle
-) -> None:
+def test_a_reset_connection_is_transient(vultr_client: VultrClient, admin: EmulatorHandle) -> None:
     created = order(vultr_client)
-    emulator.inject("halt", "reset")
+    admin.inject("halt", "reset")
 
     with pytest.raises(TransientProviderError) as caught:
         vultr_client.stop(created.provider_id)
 
     assert isinstance(caught.value.__cause__, httpx.TransportError)
     assert caught.value.status is None
-    assert emulator.calls()["halt"] == 1
+    assert admin.calls()["halt"] == 1
 
 
 def test_a_lost_create_response_is_transient_and_the_label_adopts_the_machine(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
-    emulator.inject("create", "lost_response")
+    admin.inject("create", "lost_response")
 
     with pytest.raises(TransientProviderError):
         order(vultr_client, label="nemordp-77")
 
-    assert emulator.calls()["create"] == 1  # never re-sent
-    [stored] = emulator.machines()
+    assert admin.calls()["create"] == 1  # never re-sent
+    [stored] = admin.machines()
     adopted = vultr_client.find_by_label("nemordp-77")
     assert adopted is not None and adopted.provider_id == stored["id"]
 
 
 @pytest.mark.parametrize("api_key", ["wrong-key", ""], ids=["wrong", "missing"])
 def test_a_bad_api_key_is_a_permanent_401(
-    make_client: Callable[..., VultrClient], emulator: EmulatorHandle, api_key: str
+    make_client: Callable[..., VultrClient], admin: EmulatorHandle, api_key: str
 ) -> None:
     client = make_client(api_key=api_key)
 
@@ -461,10 +416,10 @@ def test_a_bad_api_key_is_a_permanent_401(
 
 
 def test_neither_the_api_key_nor_the_password_reaches_the_logs(
-    vultr_client: VultrClient, emulator: EmulatorHandle, caplog: pytest.LogCaptureFixture
+    vultr_client: VultrClient, admin: EmulatorHandle, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    emulator.inject("get", "error_500")
+    admin.inject("get", "error_500")
 
     created = order(vultr_client)
     vultr_client.get(created.provider_id)
@@ -496,28 +451,28 @@ def _burst(client: VultrClient, provider_id: str, count: int) -> list[Machine | 
 
 
 def test_an_unthrottled_burst_runs_into_the_30_per_second_limit(
-    vultr_client: VultrClient, emulator: EmulatorHandle
+    vultr_client: VultrClient, admin: EmulatorHandle
 ) -> None:
     created = order(vultr_client)
-    emulator.settings(rate_limit_per_second=30)
+    admin.settings(rate_limit_per_second=30)
 
     _burst(vultr_client, created.provider_id, 50)
 
-    assert emulator.calls()["get"] > 50  # 429s came back and were retried
+    assert admin.calls()["get"] > 50  # 429s came back and were retried
 
 
 def test_the_throttle_keeps_a_burst_under_the_limit(
-    make_client: Callable[..., VultrClient], emulator: EmulatorHandle
+    make_client: Callable[..., VultrClient], admin: EmulatorHandle
 ) -> None:
     throttle = Throttle("20/second", f"test-{uuid.uuid4()}")
     client = make_client(throttle=throttle)
     created = order(client)
-    emulator.settings(rate_limit_per_second=30)
+    admin.settings(rate_limit_per_second=30)
 
     results = _burst(client, created.provider_id, 50)
 
     assert all(isinstance(r, Machine) for r in results)
-    assert emulator.calls()["get"] == 50  # not one 429, so not one retry
+    assert admin.calls()["get"] == 50  # not one 429, so not one retry
 
 
 def test_a_full_throttle_gives_up_after_its_max_wait() -> None:
