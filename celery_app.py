@@ -13,7 +13,7 @@ from workers.providers import registry
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.include = ["tasks.email", "tasks.provisioning", "tasks.instances"]
+celery.conf.include = ["tasks.email", "tasks.provisioning", "tasks.instances", "tasks.accounts"]
 celery.conf.beat_schedule = {}
 
 

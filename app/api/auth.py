@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from app.schemas.auth import (
+    LoginResultSchema,
     LoginSchema,
     ProfileUpdateSchema,
     SessionSchema,
@@ -17,9 +18,10 @@ from app.schemas.auth import (
     TokenCreatedSchema,
     TokenCreateSchema,
     TokenListSchema,
+    TwoFactorLoginSchema,
     UserSchema,
 )
-from app.services import accounts, tokens
+from app.services import accounts, tokens, two_factor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and sessions")
 
@@ -40,11 +42,24 @@ def signup(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
-@blp.response(200, SessionSchema)
+@blp.response(200, LoginResultSchema)
 def login(body: dict[str, Any]) -> dict[str, Any]:
-    """Sign in with e-mail and password; sets the session cookie."""
+    """Sign in with e-mail and password; with two-factor on, answers with a challenge."""
     user = accounts.authenticate(body["email"], body["password"])
+    if user.two_factor_enabled:
+        challenge = two_factor.challenge_for(user, remember=body["remember"])
+        return {"two_factor_required": True, "challenge": challenge}
     login_user(user, remember=body["remember"])
+    return _session_body(user)
+
+
+@blp.route("/login/2fa", methods=["POST"])
+@blp.arguments(TwoFactorLoginSchema)
+@blp.response(200, LoginResultSchema)
+def login_second_factor(body: dict[str, Any]) -> dict[str, Any]:
+    """Finish signing in with the challenge and an authenticator or recovery code."""
+    user, remember = two_factor.complete_login(body["challenge"], body["code"])
+    login_user(user, remember=remember)
     return _session_body(user)
 
 
@@ -76,8 +91,8 @@ class Profile(MethodView):
     @blp.arguments(ProfileUpdateSchema)
     @blp.response(200, UserSchema)
     def put(self, body: dict[str, Any]) -> Any:
-        """Update the profile."""
-        return accounts.update_profile(current_user, full_name=body["full_name"])
+        """Update the name and any preferences (the address changes through /api/account)."""
+        return accounts.update_profile(current_user, **body)
 
 
 @blp.route("/tokens")

@@ -1,22 +1,31 @@
 """The data model; the schema itself changes only through migrations/."""
 
+from app.models.account import EmailToken, EmailTokenPurpose, RecoveryCode
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.instance import Instance, InstanceStatus
 from app.models.job import ACTIVE_JOB_STATES, Job, JobState
 from app.models.plan import Plan
+from app.models.support import SupportTicket, TicketMessage, TicketPriority, TicketStatus
 from app.models.user import OsType, Role, User
 
 __all__ = [
     "ACTIVE_JOB_STATES",
     "ApiToken",
     "AuditEvent",
+    "EmailToken",
+    "EmailTokenPurpose",
     "Instance",
     "InstanceStatus",
     "Job",
     "JobState",
     "OsType",
     "Plan",
+    "RecoveryCode",
     "Role",
+    "SupportTicket",
+    "TicketMessage",
+    "TicketPriority",
+    "TicketStatus",
     "User",
 ]

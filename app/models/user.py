@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, Integer, String, func
+from sqlalchemy import Boolean, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -42,9 +42,22 @@ class User(UserMixin, Timestamped, db.Model):  # type: ignore[name-defined]
     idle_minutes: Mapped[int] = mapped_column(Integer, default=120, nullable=False)
     default_os: Mapped[str] = mapped_column(String(16), default=OsType.WINDOWS, nullable=False)
 
+    # Two-factor sign-in: the TOTP secret is encrypted at rest and in force once confirmed.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time step accepted, so a code seen over someone's shoulder cannot be replayed.
+    totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # Deletion: sign-in refused at once, personal data erased once the machines are gone.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.is_active_account
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_staff(self) -> bool:

@@ -1,6 +1,8 @@
 """Request and response bodies of /api/auth."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import OsType
 
@@ -34,6 +36,7 @@ class UserSchema(Schema):
     role = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     preferences = fields.Nested(PreferencesSchema, required=True)
+    two_factor_enabled = fields.Boolean(required=True)
 
 
 class SessionSchema(Schema):
@@ -43,8 +46,39 @@ class SessionSchema(Schema):
     )
 
 
+class LoginResultSchema(SessionSchema):
+    user = fields.Nested(UserSchema, metadata={"description": "Absent when a code is needed."})
+    two_factor_required = fields.Boolean(dump_default=False, required=True)
+    challenge = fields.String(
+        metadata={"description": "With two_factor_required: send it to /login/2fa with a code."}
+    )
+
+
+class TwoFactorLoginSchema(Schema):
+    challenge = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    code = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=6, max=32),
+        metadata={"description": "A 6-digit code from the authenticator app, or a recovery code."},
+    )
+
+
+class PreferencesUpdateSchema(PreferencesSchema):
+    """Any of the preferences."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
 class ProfileUpdateSchema(Schema):
-    full_name = fields.String(required=True, validate=validate.Length(max=100))
+    full_name = fields.String(validate=validate.Length(max=100))
+    preferences = fields.Nested(PreferencesUpdateSchema)
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, object], **_: object) -> None:
+        if not data:
+            raise ValidationError("Give a full_name or preferences.")
 
 
 class TokenCreateSchema(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -54,7 +55,8 @@ def authenticate(email: str, password: str) -> User:
         raise Unauthorized("Wrong e-mail or password.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record("auth.login", user.id)
+    # With two-factor sign-in the password is only the first step (`two_factor.complete_login`).
+    audit.record("auth.two_factor_challenged" if user.two_factor_enabled else "auth.login", user.id)
     db.session.commit()
     return user
 
@@ -63,7 +65,17 @@ def _domain(email: str) -> str:
     return email.rpartition("@")[2][:100]
 
 
-def update_profile(user: User, *, full_name: str) -> User:
-    user.full_name = full_name.strip()
+PREFERENCES = ("email_notifications", "auto_shutdown", "idle_minutes", "default_os")
+
+
+def update_profile(
+    user: User, *, full_name: str | None = None, preferences: dict[str, Any] | None = None
+) -> User:
+    """Change the name and any of the preferences (validated by the schema)."""
+    if full_name is not None:
+        user.full_name = full_name.strip()
+    for name, value in (preferences or {}).items():
+        if name in PREFERENCES:
+            setattr(user, name, value)
     db.session.commit()
     return user
