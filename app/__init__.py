@@ -17,6 +17,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.extensions import csrf, db, login_manager, migrate
     from app.logs import configure_logging
     from app.tasking import celery_init_app
+    from app.web import register_web
 
     app = Flask(__name__)
     app.config.from_object(config_class or config_for())
@@ -29,6 +30,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     init_auth(app)
     register_error_handlers(app)
     register_api(app)
+    register_web(app)
     celery_init_app(app)
     register_cli(app)
     return app

@@ -9,6 +9,10 @@ source devtools/services.sh
 export REDIS_DB=${REDIS_DB:-9}
 ensure_redis
 ensure_postgres
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 export NEMORDP_ENV=test
 export DATABASE_URL=${DATABASE_URL:-${PG_ADMIN_URL%/postgres}/nemordp_test}
 export DATABASE_URL=${DATABASE_URL/postgresql:/postgresql+psycopg:}

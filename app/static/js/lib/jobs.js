@@ -1,0 +1,53 @@
+// Jobs this tab started, remembered per machine so a reload keeps showing their progress.
+
+const KEY = 'nemordp.jobs';
+
+export const JOB_LABELS = {
+  provision: 'Setup',
+  restart: 'Restart',
+  stop: 'Stop',
+  start: 'Start',
+  terminate: 'Termination',
+};
+
+export const JOB_WORK = {
+  provision: 'Creating and booting the machine',
+  restart: 'Restarting the machine',
+  stop: 'Shutting the machine down',
+  start: 'Starting the machine',
+  terminate: 'Destroying the machine',
+};
+
+export function isFinished(job) {
+  return job.state === 'succeeded' || job.state === 'failed';
+}
+
+function load() {
+  try {
+    return JSON.parse(window.sessionStorage.getItem(KEY) || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function save(map) {
+  try {
+    window.sessionStorage.setItem(KEY, JSON.stringify(map));
+  } catch {
+    // Storage refused (private mode, quota): progress then lasts until a reload.
+  }
+}
+
+export function trackJob(instanceId, jobId) {
+  save({ ...load(), [instanceId]: jobId });
+}
+
+export function trackedJob(instanceId) {
+  return load()[instanceId] || null;
+}
+
+export function forgetJob(instanceId) {
+  const map = load();
+  delete map[instanceId];
+  save(map);
+}

@@ -1,0 +1,204 @@
+// Order a machine: plan (price and specs from /api/plans), operating system, and a region
+// among those the chosen plan is offered in.
+
+import { api, fieldMessages } from '../lib/api.js';
+import { h, setText, uid } from '../lib/dom.js';
+import { alertBox, showMessage, whileBusy } from '../lib/forms.js';
+import { trackJob } from '../lib/jobs.js';
+import { money, osName, planSpecs, regionName, sortRegions } from '../lib/format.js';
+import { navigate } from '../lib/router.js';
+
+function fieldError(id) {
+  return h('p', { class: 'field-error', id, hidden: true });
+}
+
+function setFieldError(element, message, controls) {
+  element.textContent = message || '';
+  element.hidden = !message;
+  for (const control of controls) {
+    if (message) {
+      control.setAttribute('aria-invalid', 'true');
+    } else {
+      control.removeAttribute('aria-invalid');
+    }
+  }
+}
+
+function planOption(plan, checked) {
+  const id = uid('plan');
+  const specsId = `${id}-specs`;
+  const input = h('input', {
+    type: 'radio',
+    name: 'plan',
+    value: plan.code,
+    id,
+    checked,
+    'aria-describedby': specsId,
+  });
+  return h(
+    'div',
+    { class: 'option-card' },
+    input,
+    h(
+      'label',
+      { for: id },
+      h('span', { class: 'option-title' }, plan.name),
+      ' ',
+      h('span', { class: 'option-price' }, `${money(plan.price_cents, plan.currency)} / month`),
+    ),
+    h('ul', { class: 'specs', id: specsId }, planSpecs(plan).map((spec) => h('li', {}, spec))),
+  );
+}
+
+export default {
+  title: 'New machine',
+  async mount(main, ctx) {
+    main.append(
+      h(
+        'p',
+        { class: 'breadcrumb' },
+        h(
+          'a',
+          { href: '/app/instances' },
+          h('span', { 'aria-hidden': 'true' }, '← '),
+          'All instances',
+        ),
+      ),
+      h('div', { class: 'page-header' }, h('h1', {}, 'New machine')),
+    );
+    const loading = h('p', { class: 'muted' }, 'Loading plans…');
+    main.append(loading);
+    const { plans } = await api.get('/api/plans');
+    if (!ctx.isCurrent()) return;
+    loading.remove();
+    if (plans.length === 0) {
+      main.append(h(
+        'p',
+        { class: 'alert alert-error', role: 'alert' },
+        'No plans are on sale right now.',
+      ));
+      return;
+    }
+
+    const planError = fieldError('plan-error');
+    const osError = fieldError('os-error');
+    const regionError = fieldError('region-error');
+    const errors = alertBox('error');
+
+    const planFieldset = h(
+      'fieldset',
+      { class: 'options options-plans', 'aria-describedby': 'plan-error' },
+      h('legend', {}, 'Plan'),
+      plans.map((plan, index) => planOption(plan, index === 0)),
+      planError,
+    );
+
+    const defaultOs = ctx.user?.preferences?.default_os === 'linux' ? 'linux' : 'windows';
+    const osFieldset = h(
+      'fieldset',
+      { class: 'options options-os', 'aria-describedby': 'os-error' },
+      h('legend', {}, 'Operating system'),
+      ['windows', 'linux'].map((os) =>
+        h(
+          'div',
+          { class: 'option-card option-compact' },
+          h(
+            'input',
+            {
+              type: 'radio',
+              name: 'os_type',
+              value: os,
+              id: `os-${os}`,
+              checked: os === defaultOs,
+            },
+          ),
+          h('label', { for: `os-${os}` }, h('span', { class: 'option-title' }, osName(os))),
+        ),
+      ),
+      osError,
+    );
+
+    const region = h(
+      'select',
+      { id: 'region', name: 'region', 'aria-describedby': 'region-hint region-error' },
+    );
+    const regionHint = h('p', { class: 'hint', id: 'region-hint' });
+    const regionField = h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'region' }, 'Region'),
+      regionHint,
+      region,
+      regionError,
+    );
+
+    const summary = h('p', { class: 'order-summary', 'aria-live': 'polite' });
+    const submit = h('button', { type: 'submit', class: 'button button-primary' }, 'Order machine');
+    const form = h(
+      'form',
+      { class: 'stack order-form', novalidate: true },
+      planFieldset,
+      osFieldset,
+      regionField,
+      h('div', { class: 'card order-total' }, summary, errors, submit),
+    );
+    main.append(form);
+
+    const selectedPlan = () => {
+      const code = form.querySelector('input[name="plan"]:checked')?.value;
+      return plans.find((plan) => plan.code === code) || plans[0];
+    };
+    const selectedOs = () =>
+      form.querySelector('input[name="os_type"]:checked')?.value || defaultOs;
+
+    const refreshRegions = () => {
+      const plan = selectedPlan();
+      const keep = region.value;
+      region.replaceChildren(
+        ...sortRegions(plan.regions).map((code) => h('option', { value: code }, regionName(code))),
+      );
+      if (plan.regions.includes(keep)) region.value = keep;
+      setText(
+        regionHint,
+        `The ${plan.name} plan is offered in ${plan.regions.length} ` +
+          `region${plan.regions.length === 1 ? '' : 's'}.`,
+      );
+    };
+    const refreshSummary = () => {
+      const plan = selectedPlan();
+      setText(
+        summary,
+        `${plan.name} with ${osName(selectedOs())} in ${regionName(region.value)}: ` +
+          `${money(plan.price_cents, plan.currency)} / month.`,
+      );
+    };
+    form.addEventListener('change', (event) => {
+      if (event.target.name === 'plan') refreshRegions();
+      refreshSummary();
+    });
+    refreshRegions();
+    refreshSummary();
+
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      showMessage(errors, null);
+      setFieldError(planError, null, form.querySelectorAll('input[name="plan"]'));
+      setFieldError(osError, null, form.querySelectorAll('input[name="os_type"]'));
+      setFieldError(regionError, null, [region]);
+      await whileBusy(submit, 'Ordering…', async () => {
+        try {
+          const body = { plan: selectedPlan().code, os_type: selectedOs(), region: region.value };
+          const ordered = await api.post('/api/instances', body);
+          trackJob(ordered.instance.id, ordered.job.id);
+          navigate(`/app/instances/${ordered.instance.id}`);
+        } catch (error) {
+          const fields = fieldMessages(error);
+          setFieldError(planError, fields.plan, form.querySelectorAll('input[name="plan"]'));
+          setFieldError(osError, fields.os_type, form.querySelectorAll('input[name="os_type"]'));
+          setFieldError(regionError, fields.region, [region]);
+          showMessage(errors, error);
+        }
+      });
+    });
+  },
+};

@@ -1,0 +1,126 @@
+"""The dashboard in a real headless Chromium against the real app server.
+
+The app runs on werkzeug's threaded server in a background thread of the test process, so
+it shares the test database and Redis; tests that order machines also take the `vultr`
+fixture for the provider emulator and the Celery worker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    sync_playwright,
+)
+
+from devtools.emulators.core import BackgroundServer
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The real app on a free port, werkzeug's threaded server in a background thread."""
+    server = BackgroundServer(app).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@dataclass
+class BrowserLog:
+    """What the pages said and asked for: console errors, page errors, every request."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        """Accept console errors matching `pattern` (an expected 401 or 409 answer)."""
+        self.allowed.append(re.compile(pattern))
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.errors.append(f"{message.text} [{where}]")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def foreign_requests(self) -> list[str]:
+        own = urlsplit(self.origin).netloc
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+        ]
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
+
+
+@pytest.fixture()
+def browser_log(live_server: str) -> BrowserLog:
+    return BrowserLog(live_server)
+
+
+@pytest.fixture()
+def context(
+    browser: Browser, live_server: str, browser_log: BrowserLog
+) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=DESKTOP,
+        accept_downloads=True,
+        locale="en-US",
+        timezone_id="UTC",
+        reduced_motion="reduce",
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    context.set_default_timeout(10_000)
+    context.on("console", browser_log.on_console)
+    context.on("weberror", lambda web_error: browser_log.on_page_error(web_error.error))
+    context.on("request", browser_log.on_request)
+    yield context
+    context.close()
+
+
+@pytest.fixture()
+def page(context: BrowserContext, browser_log: BrowserLog) -> Iterator[Page]:
+    """A page whose test fails on any console error or any request to another host."""
+    page = context.new_page()
+    yield page
+    assert browser_log.unexpected_errors() == [], "errors in the browser console"
+    assert browser_log.foreign_requests() == [], "requests to hosts other than ours"
+    assert browser_log.requests, "the page made no requests at all"
