@@ -104,6 +104,16 @@ class BaseConfig:
     CONTABO_API_PASSWORD = _env("CONTABO_API_PASSWORD", "")
     PROVIDER_TIMEOUT = _env_float("PROVIDER_TIMEOUT", 10.0)
 
+    # Billing. STRIPE_API_BASE is empty for real Stripe; `make run` and the tests point it
+    # at the local Stripe server.
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", "")
+    STRIPE_TIMEOUT = _env_float("STRIPE_TIMEOUT", 10.0)
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+    # After a failed payment, machines are suspended once this much time has passed.
+    PAYMENT_GRACE_SECONDS = _env_int("PAYMENT_GRACE_SECONDS", 3 * 24 * 3600)
+
     # Provisioning and actions.
     PROVISION_DEADLINE_SECONDS = _env_int("PROVISION_DEADLINE_SECONDS", 30 * 60)
     ACTION_DEADLINE_SECONDS = _env_int("ACTION_DEADLINE_SECONDS", 10 * 60)
@@ -148,6 +158,7 @@ class DevelopmentConfig(BaseConfig):
     @classmethod
     def finalise(cls) -> None:
         cls.SECRET_KEY = cls.SECRET_KEY or "dev-only-secret-key-not-for-production"
+        cls.STRIPE_SECRET_KEY = cls.STRIPE_SECRET_KEY or "sk_test_local"
         cls.ENCRYPTION_KEYS = cls.ENCRYPTION_KEYS or _local_encryption_key()
         super().finalise()
 
@@ -156,6 +167,7 @@ class TestConfig(BaseConfig):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_local")
     # A fixed, throwaway key for tests only.
     ENCRYPTION_KEYS = _env("ENCRYPTION_KEYS", "r9cbyqBgW0lBZAkb4oXb_7Vd6F9QoHJ1T3g8nW1Xk2Y=")
     SQLALCHEMY_DATABASE_URI = _env(
@@ -178,6 +190,8 @@ class ProductionConfig(BaseConfig):
                 ("SECRET_KEY", cls.SECRET_KEY),
                 ("DATABASE_URL", os.environ.get("DATABASE_URL", "")),
                 ("ENCRYPTION_KEYS", cls.ENCRYPTION_KEYS),
+                ("STRIPE_SECRET_KEY", cls.STRIPE_SECRET_KEY),
+                ("STRIPE_WEBHOOK_SECRET", cls.STRIPE_WEBHOOK_SECRET),
             )
             if not value
         ]

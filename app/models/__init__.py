@@ -3,6 +3,7 @@
 from app.models.account import EmailToken, EmailTokenPurpose, RecoveryCode
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
+from app.models.billing import Invoice, Subscription, WebhookEvent
 from app.models.instance import Instance, InstanceStatus
 from app.models.job import ACTIVE_JOB_STATES, Job, JobState
 from app.models.plan import Plan
@@ -17,15 +18,18 @@ __all__ = [
     "EmailTokenPurpose",
     "Instance",
     "InstanceStatus",
+    "Invoice",
     "Job",
     "JobState",
     "OsType",
     "Plan",
     "RecoveryCode",
     "Role",
+    "Subscription",
     "SupportTicket",
     "TicketMessage",
     "TicketPriority",
     "TicketStatus",
     "User",
+    "WebhookEvent",
 ]

@@ -52,6 +52,9 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     last_accessed: Mapped[datetime | None] = mapped_column(UTCDateTime)
     data_transfer_gb: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The payment page of an unpaid order; the machine is built only once it is paid.
+    checkout_session_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
