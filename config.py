@@ -127,6 +127,30 @@ class BaseConfig:
     PROVIDER_RETRY_BASE = _env_float("PROVIDER_RETRY_BASE", 2.0)
     PROVIDER_RETRY_CAP = _env_float("PROVIDER_RETRY_CAP", 300.0)
 
+    # Scheduled work (Celery beat, one scheduler guarded by a Redis lock). Intervals in s.
+    USAGE_POLL_INTERVAL = _env_float("USAGE_POLL_INTERVAL", 15 * 60)
+    USAGE_POLL_BATCH = _env_int("USAGE_POLL_BATCH", 100)  # machines per polling task
+    # Traffic growth between two polls above this many bytes counts as someone using the
+    # machine (where no agent reports sessions); below it is background noise.
+    USAGE_ACTIVITY_BYTES = _env_int("USAGE_ACTIVITY_BYTES", 5_000_000)
+    IDLE_CHECK_INTERVAL = _env_float("IDLE_CHECK_INTERVAL", 5 * 60)
+    IDLE_STOP_BATCH = _env_int("IDLE_STOP_BATCH", 500)  # stops per run; the rest next run
+    RECONCILE_INTERVAL = _env_float("RECONCILE_INTERVAL", 60 * 60)
+    # A machine with our label that nothing accounts for is destroyed after this long.
+    RECONCILE_GRACE_SECONDS = _env_int("RECONCILE_GRACE_SECONDS", 6 * 3600)
+    STUCK_JOB_SWEEP_INTERVAL = _env_float("STUCK_JOB_SWEEP_INTERVAL", 5 * 60)
+    # A job this long past its deadline is stuck; it is re-sent at most this many times.
+    STUCK_JOB_GRACE_SECONDS = _env_int("STUCK_JOB_GRACE_SECONDS", 300)
+    STUCK_JOB_MAX_RESENDS = _env_int("STUCK_JOB_MAX_RESENDS", 3)
+    # Redis keys of the beat schedule and its lock; the lock expires this long after its
+    # holder stops renewing it, then a standby beat takes over.
+    BEAT_KEY_PREFIX = _env("BEAT_KEY_PREFIX", "nemordp:beat")
+    BEAT_LOCK_TIMEOUT = _env_int("BEAT_LOCK_TIMEOUT", 60)
+    BEAT_MAX_LOOP_INTERVAL = _env_int("BEAT_MAX_LOOP_INTERVAL", 10)
+    # Where the in-guest agent reports (default: PUBLIC_BASE_URL), and how often.
+    AGENT_API_URL = _env("AGENT_API_URL", "")
+    AGENT_HEARTBEAT_MINUTES = _env_int("AGENT_HEARTBEAT_MINUTES", 5)
+
     HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = _env_bool("LOG_JSON", True)
@@ -142,6 +166,7 @@ class BaseConfig:
         """Fill in settings derived from others; raise if the environment is unusable."""
         cls.CELERY_BROKER_URL = cls.CELERY_BROKER_URL or cls.REDIS_URL
         cls.CELERY_RESULT_BACKEND = cls.CELERY_RESULT_BACKEND or cls.REDIS_URL
+        cls.AGENT_API_URL = cls.AGENT_API_URL or cls.PUBLIC_BASE_URL
         if not cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             cls.SQLALCHEMY_ENGINE_OPTIONS = {
                 "pool_pre_ping": True,

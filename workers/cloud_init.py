@@ -8,14 +8,18 @@ adopted after a lost create response still has credentials we know.
 
 from __future__ import annotations
 
+from workers import agent_install
+from workers.agent_install import AgentSetup
 
-def user_data(os_type: str, username: str, password: str) -> str:
+
+def user_data(os_type: str, username: str, password: str, agent: AgentSetup | None = None) -> str:
+    """The first-boot script; with ``agent``, it also installs the session-reporting agent."""
     if os_type == "windows":
-        return _windows(username, password)
-    return _linux(username, password)
+        return _windows(username, password, agent)
+    return _linux(username, password, agent)
 
 
-def _windows(username: str, password: str) -> str:
+def _windows(username: str, password: str, agent: AgentSetup | None) -> str:
     quoted = password.replace("'", "''")
     return "\n".join(
         [
@@ -24,12 +28,13 @@ def _windows(username: str, password: str) -> str:
             "Set-ItemProperty -Path 'HKLM:\\System\\CurrentControlSet\\Control\\Terminal Server'"
             " -Name fDenyTSConnections -Value 0",
             "Enable-NetFirewallRule -DisplayGroup 'Remote Desktop'",
+            *(agent_install.windows_lines(agent) if agent else []),
             "</powershell>",
         ]
     )
 
 
-def _linux(username: str, password: str) -> str:
+def _linux(username: str, password: str, agent: AgentSetup | None) -> str:
     return "\n".join(
         [
             "#cloud-config",
@@ -44,8 +49,10 @@ def _linux(username: str, password: str) -> str:
             "  expire: false",
             "  users:",
             f"    - {{name: {username}, password: '{password}', type: text}}",
+            *(agent_install.linux_files(agent) if agent else []),
             "runcmd:",
             "  - [sh, -c, 'echo xfce4-session > /etc/skel/.xsession']",
             "  - [systemctl, enable, --now, xrdp]",
+            *(agent_install.linux_commands() if agent else []),
         ]
     )

@@ -19,8 +19,9 @@ from app.models import Instance, InstanceStatus, Job
 from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import generate_machine_password
-from app.services import alerts, audit, jobs
+from app.services import agent, alerts, audit, jobs
 from workers import cloud_init, rdp_probe
+from workers.agent_install import AgentSetup
 from workers.providers.base import (
     CreateRequest,
     Machine,
@@ -105,6 +106,9 @@ def create(job: Job) -> None:
         machine = client.find_by_label(instance.label) if job.attempts > 1 else None
         if machine is None:
             password = crypto.decrypt(instance.password_encrypted)
+            # A fresh agent token per order; its digest is stored before the order leaves.
+            agent_token = agent.mint_token(instance)
+            db.session.commit()
             offer = instance.plan.offers[instance.provider]
             machine = client.create(
                 CreateRequest(
@@ -113,7 +117,10 @@ def create(job: Job) -> None:
                     region=offer["regions"][instance.region],
                     os_type=instance.os_type,
                     user_data=cloud_init.user_data(
-                        instance.os_type, instance.username or "", password
+                        instance.os_type,
+                        instance.username or "",
+                        password,
+                        _agent_setup(instance, agent_token),
                     ),
                     password=password,
                 )
@@ -133,6 +140,13 @@ def create(job: Job) -> None:
     job.step = "created"
     job.context = {**job.context, "created_at": utcnow().isoformat()}
     db.session.commit()
+
+
+def _agent_setup(instance: Instance, token: str) -> AgentSetup:
+    config = current_app.config
+    return AgentSetup(
+        config["AGENT_API_URL"], instance.id, token, config["AGENT_HEARTBEAT_MINUTES"]
+    )
 
 
 def perform(job: Job) -> None:

@@ -8,6 +8,7 @@ from app.models.instance import Instance, InstanceStatus
 from app.models.job import ACTIVE_JOB_STATES, Job, JobState
 from app.models.plan import Plan
 from app.models.support import SupportTicket, TicketMessage, TicketPriority, TicketStatus
+from app.models.usage import InstanceUsage, OrphanMachine
 from app.models.user import OsType, Role, User
 
 __all__ = [
@@ -18,9 +19,11 @@ __all__ = [
     "EmailTokenPurpose",
     "Instance",
     "InstanceStatus",
+    "InstanceUsage",
     "Invoice",
     "Job",
     "JobState",
+    "OrphanMachine",
     "OsType",
     "Plan",
     "RecoveryCode",

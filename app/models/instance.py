@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -33,6 +33,13 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_instances_user_created", "user_id", "created_at"),
         Index("ix_instances_provider_ref", "provider", "provider_id"),
+        # The idle scan walks active machines by owner (see app/services/idle.py).
+        Index(
+            "ix_instances_active_user",
+            "user_id",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +64,13 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     checkout_url: Mapped[str | None] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The in-guest agent: only the SHA-256 digest of its token is kept (the token itself
+    # goes into the machine's first-boot script), and what it last reported.
+    agent_token_digest: Mapped[str | None] = mapped_column(String(64))
+    agent_version: Mapped[str | None] = mapped_column(String(32))
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When usage polling last saw traffic grow: idle evidence where no agent reports.
+    traffic_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     plan: Mapped[Plan] = relationship(lazy="joined", innerjoin=True)

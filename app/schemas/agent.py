@@ -1,0 +1,15 @@
+"""Bodies of the in-guest agent's heartbeat."""
+
+from marshmallow import Schema, fields, validate
+
+
+class HeartbeatSchema(Schema):
+    instance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    sessions = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
+    agent_version = fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class HeartbeatRecordedSchema(Schema):
+    instance_id = fields.Integer(attribute="id", required=True)
+    last_heartbeat_at = fields.DateTime(required=True)
+    last_accessed = fields.DateTime(allow_none=True)
