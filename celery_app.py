@@ -13,8 +13,40 @@ from workers.providers import registry
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.include = ["tasks.email", "tasks.provisioning", "tasks.instances", "tasks.accounts"]
-celery.conf.beat_schedule = {}
+celery.conf.include = [
+    "tasks.email",
+    "tasks.provisioning",
+    "tasks.instances",
+    "tasks.accounts",
+    "tasks.periodic",
+]
+# Exactly one scheduler: beat keeps its schedule in Redis and holds a lock there; a second
+# beat process waits for the lock instead of firing the same entries again.
+celery.conf.update(
+    beat_scheduler="redbeat.RedBeatScheduler",
+    redbeat_redis_url=flask_app.config["CELERY_BROKER_URL"],
+    redbeat_key_prefix=flask_app.config["BEAT_KEY_PREFIX"],
+    redbeat_lock_timeout=flask_app.config["BEAT_LOCK_TIMEOUT"],
+    beat_max_loop_interval=flask_app.config["BEAT_MAX_LOOP_INTERVAL"],
+)
+celery.conf.beat_schedule = {
+    "poll-usage": {
+        "task": "periodic.poll_usage",
+        "schedule": flask_app.config["USAGE_POLL_INTERVAL"],
+    },
+    "stop-idle": {
+        "task": "periodic.stop_idle",
+        "schedule": flask_app.config["IDLE_CHECK_INTERVAL"],
+    },
+    "reconcile": {
+        "task": "periodic.reconcile",
+        "schedule": flask_app.config["RECONCILE_INTERVAL"],
+    },
+    "sweep-stuck-jobs": {
+        "task": "periodic.sweep_stuck_jobs",
+        "schedule": flask_app.config["STUCK_JOB_SWEEP_INTERVAL"],
+    },
+}
 
 
 @worker_process_init.connect

@@ -16,9 +16,10 @@ from app.schemas.instances import (
     OrderedSchema,
     OrderSchema,
     PageArgsSchema,
-    UsageSchema,
 )
+from app.schemas.usage import UsageArgsSchema, UsageWithSeriesSchema
 from app.services import instances
+from app.services import usage as traffic
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances", description="Machines")
 
@@ -104,8 +105,10 @@ def credentials(instance_id: int) -> dict[str, str]:
 
 
 @blp.route("/<int:instance_id>/usage", methods=["GET"])
-@blp.response(200, UsageSchema)
+@blp.arguments(UsageArgsSchema, location="query")
+@blp.response(200, UsageWithSeriesSchema)
 @login_required
-def usage(instance_id: int) -> dict[str, object]:
-    """Uptime, last access and data transfer."""
-    return instances.usage(current_user, instance_id)
+def usage(args: dict[str, int], instance_id: int) -> dict[str, object]:
+    """Uptime, last access, data transfer, and daily traffic over the last ``days`` days."""
+    figures = instances.usage(current_user, instance_id)  # 404 unless the caller's
+    return {**figures, "series": traffic.series(instance_id, args["days"])}

@@ -1,0 +1,114 @@
+"""Scheduled work, fired by beat (see celery_app.py): each beat task only finds what is
+due and fans out one small task per batch, provider or machine, carrying ids only."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Job, User
+from app.services import alerts, idle, jobs, reconcile, stuck_jobs, usage
+from app.services.tasks import enqueue
+from tasks.email import RETRY_POLICY
+from workers import machines, mailer
+from workers import usage as usage_poll
+from workers.providers.base import TransientProviderError
+from workers.providers.registry import PROVIDERS
+from workers.reconcile import reconcile_provider
+
+logger = logging.getLogger(__name__)
+
+
+# -- usage polling -------------------------------------------------------------------------
+@shared_task(name="periodic.poll_usage")
+def poll_usage() -> None:
+    """Fan the machines out in batches for their traffic; a batch not started before the
+    next round expires, so rounds never pile up."""
+    config = current_app.config
+    ids = usage.ids_to_poll()
+    size = config["USAGE_POLL_BATCH"]
+    for start in range(0, len(ids), size):
+        poll_usage_batch.apply_async(
+            (ids[start : start + size],), expires=config["USAGE_POLL_INTERVAL"]
+        )
+
+
+@shared_task(name="periodic.poll_usage_batch")
+def poll_usage_batch(instance_ids: list[int]) -> None:
+    """Fetch and store the daily traffic of a batch of machines."""
+    budget = current_app.config["CELERY_TASK_TIME_LIMIT"] / 2
+    result = usage_poll.poll(instance_ids, budget)
+    if result.skipped:
+        logger.warning("%d machines left for the next usage round", len(result.skipped))
+
+
+# -- idle auto-shutdown --------------------------------------------------------------------
+@shared_task(name="periodic.stop_idle")
+def stop_idle() -> None:
+    """Stop the machines idle for their owner's idle_minutes, and tell the owners."""
+    for instance_id in idle.idle_instance_ids():
+        job = idle.stop_if_idle(instance_id)
+        if job is not None:
+            enqueue("email.send_idle_stop_notice", job.id)
+
+
+@shared_task(name="email.send_idle_stop_notice", **RETRY_POLICY)
+def send_idle_stop_notice(job_id: int) -> None:
+    """Tell an owner that their idle machine was stopped, if they want e-mail."""
+    job = db.session.get(Job, job_id, options=[joinedload(Job.instance)])
+    user = db.session.get(User, job.user_id) if job is not None and job.user_id else None
+    if job is None or user is None or not (user.is_active and user.email_notifications):
+        return
+    message = idle.stopped_notice(job, user)
+    db.session.close()
+    mailer.send(message)
+
+
+# -- reconciliation ------------------------------------------------------------------------
+@shared_task(name="periodic.reconcile")
+def reconcile_all() -> None:
+    """Reconcile each provider in its own task."""
+    for provider in PROVIDERS:
+        reconcile_one.delay(provider)
+
+
+@shared_task(name="periodic.reconcile_provider")
+def reconcile_one(provider: str) -> None:
+    """Compare one provider's machines with our instances; report and clean up."""
+    try:
+        findings = reconcile_provider(provider)
+    except TransientProviderError as exc:
+        logger.warning("reconciliation of %s skipped: %s", provider, exc.message)
+        return
+    if findings.reportable:
+        orphan_ids = findings.new_orphans + [o.id for o in findings.due_orphans]
+        enqueue("email.send_reconcile_alert", sorted(set(orphan_ids)), findings.vanished)
+
+
+@shared_task(name="email.send_reconcile_alert", **RETRY_POLICY)
+def send_reconcile_alert(orphan_ids: list[int], instance_ids: list[int]) -> None:
+    """Tell ops what reconciliation found: orphans, destroyed orphans, vanished machines."""
+    message = reconcile.alert_message(orphan_ids, instance_ids)
+    db.session.close()
+    mailer.send(message)
+
+
+# -- stuck jobs ----------------------------------------------------------------------------
+@shared_task(name="periodic.sweep_stuck_jobs")
+def sweep_stuck_jobs() -> None:
+    """Send stuck jobs again, or fail them (with an alert) once out of resends."""
+    for job_id in stuck_jobs.stuck_job_ids():
+        job = stuck_jobs.resend_or_give_up(job_id)
+        if job is None:
+            continue
+        reason = f"stuck past its deadline after {job.context.get('resends', 0)} resend(s)"
+        if job.instance is not None:
+            machines.fail(job, reason)
+        else:
+            jobs.mark_failed(job, reason)
+            db.session.commit()
+            alerts.job_failed(job)
