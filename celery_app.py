@@ -18,6 +18,7 @@ celery.conf.include = [
     "tasks.provisioning",
     "tasks.instances",
     "tasks.accounts",
+    "tasks.billing",
     "tasks.periodic",
 ]
 # Exactly one scheduler: beat keeps its schedule in Redis and holds a lock there; a second
@@ -45,6 +46,14 @@ celery.conf.beat_schedule = {
     "sweep-stuck-jobs": {
         "task": "periodic.sweep_stuck_jobs",
         "schedule": flask_app.config["STUCK_JOB_SWEEP_INTERVAL"],
+    },
+    "billing-suspend-overdue": {
+        "task": "billing.suspend_overdue",
+        "schedule": flask_app.config["SUSPEND_OVERDUE_INTERVAL"],
+    },
+    "billing-sync-invoices": {
+        "task": "billing.sync_invoices",
+        "schedule": flask_app.config["INVOICE_SYNC_INTERVAL"],
     },
 }
 

@@ -113,6 +113,11 @@ class BaseConfig:
     STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
     # After a failed payment, machines are suspended once this much time has passed.
     PAYMENT_GRACE_SECONDS = _env_int("PAYMENT_GRACE_SECONDS", 3 * 24 * 3600)
+    # Beat: how often overdue machines are suspended and the billing mirror is healed from
+    # Stripe, and how far back the sync looks for invoices.
+    SUSPEND_OVERDUE_INTERVAL = _env_float("SUSPEND_OVERDUE_INTERVAL", 600.0)
+    INVOICE_SYNC_INTERVAL = _env_float("INVOICE_SYNC_INTERVAL", 3600.0)
+    INVOICE_SYNC_DAYS = _env_int("INVOICE_SYNC_DAYS", 35)
 
     # Provisioning and actions.
     PROVISION_DEADLINE_SECONDS = _env_int("PROVISION_DEADLINE_SECONDS", 30 * 60)
@@ -152,8 +157,64 @@ class BaseConfig:
     AGENT_HEARTBEAT_MINUTES = _env_int("AGENT_HEARTBEAT_MINUTES", 5)
 
     HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
+    # /api/health reuses its checks of workers, broker, providers and Stripe this long.
+    HEALTH_CACHE_SECONDS = _env_float("HEALTH_CACHE_SECONDS", 10.0)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = _env_bool("LOG_JSON", True)
+    # Error tracking: off unless a DSN is set; the share of requests traced for performance.
+    SENTRY_DSN = _env("SENTRY_DSN", "")
+    SENTRY_TRACES_SAMPLE_RATE = _env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+
+    # /metrics. prometheus_client reads PROMETHEUS_MULTIPROC_DIR from the environment when it
+    # is imported: set it, to the same emptied directory, for gunicorn and the Celery workers.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR", "")
+    # Scrapes must send this bearer token, and/or come from these networks (comma-separated
+    # CIDRs). With neither, /metrics is open except in production, where it is closed.
+    METRICS_TOKEN = _env("METRICS_TOKEN", "")
+    METRICS_ALLOWED_NETWORKS = _env("METRICS_ALLOWED_NETWORKS", "")
+    METRICS_OPEN_WITHOUT_RULES = True
+
+    # Alerts e-mailed to ALERT_EMAIL: one mail per incident per window; how often beat runs
+    # the checks; a queue with more waiting tasks than ALERT_QUEUE_BACKLOG; a provisioning
+    # failure rate at or above ALERT_FAILURE_RATE over the last ALERT_FAILURE_WINDOW_SECONDS,
+    # once at least ALERT_FAILURE_MIN_JOBS orders ended in that window.
+    ALERT_WINDOW_SECONDS = _env_int("ALERT_WINDOW_SECONDS", 3600)
+    ALERT_CHECK_INTERVAL = _env_float("ALERT_CHECK_INTERVAL", 60.0)
+    ALERT_QUEUE_BACKLOG = _env_int("ALERT_QUEUE_BACKLOG", 500)
+    ALERT_FAILURE_RATE = _env_float("ALERT_FAILURE_RATE", 0.25)
+    ALERT_FAILURE_WINDOW_SECONDS = _env_int("ALERT_FAILURE_WINDOW_SECONDS", 1800)
+    ALERT_FAILURE_MIN_JOBS = _env_int("ALERT_FAILURE_MIN_JOBS", 4)
+
+    # Rate limits (Flask-Limiter), counted in Redis so every gunicorn worker shares them.
+    # A client is its address; limit strings read like "10 per minute; 100 per hour".
+    RATELIMIT_GLOBAL = _env("RATELIMIT_GLOBAL", "100 per minute")
+    # Routes that check a password or a code (sign-up, log-in, 2FA, password reset and
+    # change): per address, and per account (the e-mail submitted, or the signed-in user).
+    RATELIMIT_AUTH_PER_ADDRESS = _env("RATELIMIT_AUTH_PER_ADDRESS", "10 per minute; 100 per hour")
+    RATELIMIT_AUTH_PER_ACCOUNT = _env("RATELIMIT_AUTH_PER_ACCOUNT", "5 per minute; 30 per hour")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "")  # defaults to REDIS_URL
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    RATELIMIT_STRATEGY = "moving-window"  # exact: no burst of twice the limit at a boundary
+    RATELIMIT_KEY_PREFIX = "nemordp"
+    # Redis unreachable: serve the request unlimited and log, rather than fail it.
+    RATELIMIT_SWALLOW_ERRORS = True
+
+    # HTTPS behind a reverse proxy: how many proxies in front set X-Forwarded-For, -Proto and
+    # -Host (0: trust none), whether plain HTTP is redirected to HTTPS, and the HSTS max-age
+    # sent over HTTPS when it is.
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+    FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
+
+    # Requests slower than this are logged with their request id.
+    SLOW_REQUEST_MS = _env_float("SLOW_REQUEST_MS", 1000.0)
+    # Responses (JSON, HTML, CSS, JS, SVG) of at least this many bytes are compressed
+    # (zstd, brotli, gzip or deflate, as the client accepts).
+    COMPRESS_MIN_SIZE = _env_int("COMPRESS_MIN_SIZE", 500)
+    COMPRESS_REGISTER = False  # app/compression.py decides which responses to compress
+    # The Redis cache of read-mostly data (app/cache.py) and how long an entry may live.
+    CACHE_REDIS_URL = _env("CACHE_REDIS_URL", "")  # defaults to REDIS_URL
+    CACHE_TTL = _env_int("CACHE_TTL", 300)
 
     API_TITLE = "NemoRDP API"
     API_VERSION = "v1"
@@ -166,6 +227,8 @@ class BaseConfig:
         """Fill in settings derived from others; raise if the environment is unusable."""
         cls.CELERY_BROKER_URL = cls.CELERY_BROKER_URL or cls.REDIS_URL
         cls.CELERY_RESULT_BACKEND = cls.CELERY_RESULT_BACKEND or cls.REDIS_URL
+        cls.RATELIMIT_STORAGE_URI = cls.RATELIMIT_STORAGE_URI or cls.REDIS_URL
+        cls.CACHE_REDIS_URL = cls.CACHE_REDIS_URL or cls.REDIS_URL
         cls.AGENT_API_URL = cls.AGENT_API_URL or cls.PUBLIC_BASE_URL
         if not cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             cls.SQLALCHEMY_ENGINE_OPTIONS = {
@@ -200,12 +263,22 @@ class TestConfig(BaseConfig):
     )
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
     LOG_JSON = False
+    # The suite signs up hundreds of customers from 127.0.0.1: the limiter stays on, with
+    # limits no test reaches; tests/hardening checks the production numbers.
+    RATELIMIT_GLOBAL = _env("RATELIMIT_GLOBAL", "100000 per minute")
+    RATELIMIT_AUTH_PER_ADDRESS = _env("RATELIMIT_AUTH_PER_ADDRESS", "100000 per minute")
+    RATELIMIT_AUTH_PER_ACCOUNT = _env("RATELIMIT_AUTH_PER_ACCOUNT", "1000 per minute")
 
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    METRICS_OPEN_WITHOUT_RULES = False
+    PREFERRED_URL_SCHEME = "https"
+    # Production runs behind one TLS-terminating proxy unless told otherwise.
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
+    FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
 
     @classmethod
     def finalise(cls) -> None:

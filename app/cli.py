@@ -6,9 +6,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.services import catalog
+from app.services import catalog, stripe_catalog
 
 catalog_cli = AppGroup("catalog", help="The plan catalogue.")
+billing_cli = AppGroup("billing", help="Billing with Stripe.")
 
 
 @catalog_cli.command("load")
@@ -18,5 +19,13 @@ def load_catalog() -> None:
     click.echo(f"catalogue: {len(plans)} plans ({', '.join(p.code for p in plans)})")
 
 
+@billing_cli.command("sync-catalog")
+def sync_catalog() -> None:
+    """Create or update a Stripe product and monthly price for every plan (idempotent)."""
+    for plan in stripe_catalog.sync():
+        click.echo(f"{plan.code}: product {plan.stripe_product_id}, price {plan.stripe_price_id}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(billing_cli)

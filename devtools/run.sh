@@ -22,8 +22,17 @@ export CONTABO_AUTH_URL=${CONTABO_AUTH_URL:-http://127.0.0.1:$CONTABO_EMULATOR_P
 export CONTABO_CLIENT_ID=${CONTABO_CLIENT_ID:-local} CONTABO_CLIENT_SECRET=${CONTABO_CLIENT_SECRET:-local}
 export CONTABO_API_USER=${CONTABO_API_USER:-local@nemordp.local} CONTABO_API_PASSWORD=${CONTABO_API_PASSWORD:-local}
 export STATUS_CHECK_INTERVAL=${STATUS_CHECK_INTERVAL:-2} FIRST_CHECK_DELAY=${FIRST_CHECK_DELAY:-15}
+# Billing runs against the local Stripe server, which delivers signed webhooks to us.
+export STRIPE_PORT=${STRIPE_PORT:-8420}
+export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_PORT}
+export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_local}
+export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local_development}
 mkdir -p var
 cp Procfile var/Procfile.run
+# Web and worker processes write their metrics here; /metrics adds them up. Emptied at each
+# start, as prometheus_client requires (Flower keeps its own metrics: see the Procfile).
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/run/prometheus}
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 # Redis: use one that answers, else run the embedded server in the foreground with the rest.
 if [ -z "${REDIS_URL:-}" ]; then
@@ -39,14 +48,23 @@ fi
 
 flask db upgrade
 flask catalog load
+# Products and prices must exist at Stripe before anything can be ordered: start the local
+# Stripe just long enough to sync them (its state is kept under var/stripe).
+python -m devtools.stripe_server --port "$STRIPE_PORT" --state-dir var/stripe >var/stripe-sync.log 2>&1 &
+STRIPE_PID=$!
+wait_for_port 127.0.0.1 "$STRIPE_PORT" "the local Stripe"
+flask billing sync-catalog
+kill "$STRIPE_PID" && wait "$STRIPE_PID" 2>/dev/null || true
 
 cat <<TXT
 
 NemoRDP is starting:
   dashboard and API  http://127.0.0.1:$WEB_PORT/   (API under /api, spec at /api/openapi.json)
   health             http://127.0.0.1:$WEB_PORT/api/health
+  metrics            http://127.0.0.1:$WEB_PORT/metrics
   Flower (queues)    http://127.0.0.1:$FLOWER_PORT/
   provider emulators Vultr $VULTR_API_URL, Contabo $CONTABO_API_URL
+  local Stripe       $STRIPE_API_BASE (payment pages: pay with the Visa test card)
   outgoing e-mail    printed below by the "mail" process
   Redis              $REDIS_URL
 Press Ctrl-C to stop everything.

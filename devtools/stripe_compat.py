@@ -17,7 +17,8 @@ What it adds or corrects, one section each:
   ``metadata`` changes, sets ``cancel_at`` with ``cancel_at_period_end``, and sends
   ``customer.subscription.updated`` with ``previous_attributes``.
 - Invoices: ``Invoice.create`` bills pending items only (``pending_invoice_items_behavior``,
-  restricted to the subscription's items when one is given), ``finalize``, list by ``status``.
+  restricted to the subscription's items when one is given), ``finalize``, list by ``status``
+  and ``created``, and ``pay`` answers a declined card with 402 and ``invoice.payment_failed``.
 - Small patches to localstripe's classes (`install_patches`): ``price`` and the current
   period on subscription items and invoice lines, and an ``invoice.paid`` event.
 - Idempotency keys: a POST replayed with the same ``Idempotency-Key`` gets the first answer;
@@ -51,6 +52,7 @@ from localstripe.resources import (
     random_id,
     store,
     try_convert_to_bool,
+    try_convert_to_int,
 )
 from localstripe.webhooks import schedule_webhook
 
@@ -436,7 +438,9 @@ INVOICE_CREATE = {
     "pending_invoice_items_behavior",
     "subscription",
 }
-INVOICE_LIST = {"customer", "limit", "starting_after", "status", "subscription"}
+INVOICE_LIST = {"created", "customer", "limit", "starting_after", "status", "subscription"}
+# Stripe's range filter on ``created``; localstripe has none for invoices.
+CREATED_RANGE = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 _SET_ASIDE = "in_compat_set_aside"  # marks pending items an invoice must not pick up
 
@@ -522,6 +526,17 @@ async def finalize_invoice(request: web.Request) -> web.Response:
     return json_response(invoice._export(expand=params.get("expand")))
 
 
+async def pay_invoice(request: web.Request) -> web.Response:
+    """localstripe's pay, but a declined card is Stripe's 402 and ``invoice.payment_failed``
+    (localstripe leaves the invoice open and says nothing)."""
+    params = await post_params(request)
+    invoice = Invoice._api_pay_invoice(request.match_info["id"])
+    if invoice.status == "open":
+        invoice._on_payment_failure_now()
+        raise UserError(402, "Your card was declined.", {"code": "card_declined"})
+    return json_response(invoice._export(expand=params.get("expand")))
+
+
 async def list_invoices(request: web.Request) -> web.Response:
     params = query_params(request)
     expand = params.pop("expand", None)
@@ -529,9 +544,20 @@ async def list_invoices(request: web.Request) -> web.Response:
     status = params.pop("status", None)
     if status is not None and status not in INVOICE_STATUSES:
         raise invalid(f"Invalid status: must be one of {', '.join(INVOICE_STATUSES)}", "status")
+    created = params.pop("created", None)
+    if created is not None and (
+        not isinstance(created, dict) or not set(created) <= set(CREATED_RANGE)
+    ):
+        raise invalid("Invalid created: use gt, gte, lt or lte", "created")
     listing = Invoice._api_list_all("/v1/invoices", **params)
     if status is not None:
         listing._list = [invoice for invoice in listing._list if invoice.status == status]
+    for operator, bound in (created or {}).items():
+        limit = try_convert_to_int(bound)
+        if not isinstance(limit, int):
+            raise invalid("Invalid integer", f"created[{operator}]")
+        compare = CREATED_RANGE[operator]
+        listing._list = [invoice for invoice in listing._list if compare(invoice.created, limit)]
     return json_response(listing._export(expand=expand))
 
 
@@ -647,4 +673,5 @@ ROUTES: list[Route] = [
     ("GET", "/v1/invoices", list_invoices),
     ("POST", "/v1/invoices/create_preview", preview_invoice),
     ("POST", "/v1/invoices/{id}/finalize", finalize_invoice),
+    ("POST", "/v1/invoices/{id}/pay", pay_invoice),
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import AuditEvent, EmailToken, Job, SupportTicket, TicketMessage, User
+from app.models import AuditEvent, EmailToken, Invoice, Job, SupportTicket, TicketMessage, User
 from app.services import account_settings, notifications
 from workers import mailer
 
@@ -125,3 +125,13 @@ def send_urgent_ticket_alert(ticket_id: int) -> None:
     )
     if ticket is not None:
         _deliver(notifications.urgent_ticket_alert(ticket))
+
+
+@shared_task(name="email.send_payment_failed", **RETRY_POLICY)
+def send_payment_failed(invoice_id: int) -> None:
+    """Tell a customer their payment failed and when the desktop will be suspended."""
+    invoice = db.session.get(Invoice, invoice_id)
+    user = db.session.get(User, invoice.user_id) if invoice and invoice.user_id else None
+    if invoice is None or user is None or not user.is_active:
+        return
+    _deliver(notifications.payment_failed(invoice, user))

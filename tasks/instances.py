@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from app.services import jobs
+from app.services.tasks import enqueue
 from tasks.support import open_job, past_deadline, retry_later, schedule_check
 from workers import machines
 from workers.providers.base import PermanentProviderError, TransientProviderError
@@ -46,7 +47,7 @@ def start(self: Task, job_id: int) -> None:
 
 @shared_task(name="instances.terminate", bind=True, max_retries=None)
 def terminate(self: Task, job_id: int) -> None:
-    """Destroy a machine at its provider and mark it terminated."""
+    """Destroy a machine at its provider, mark it terminated, and end its subscription."""
     job = open_job(job_id)
     if job is None:
         return
@@ -55,8 +56,13 @@ def terminate(self: Task, job_id: int) -> None:
         machines.terminate(job)
     except TransientProviderError as exc:
         retry_later(self, job, exc)
+        return
     except PermanentProviderError as exc:
         machines.fail(job, exc.message)
+        return
+    # The machine is gone: stop billing it (the invoice sync catches a lost cancel).
+    if job.instance is not None and job.instance.stripe_subscription_id is not None:
+        enqueue("billing.end_subscription", job.instance.id)
 
 
 @shared_task(name="instances.check", bind=True, max_retries=None)

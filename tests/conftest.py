@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +26,15 @@ def _free_port() -> int:
 # worker processes started below inherit it.
 os.environ["NEMORDP_ENV"] = "test"
 os.environ.setdefault("MAIL_PORT", str(_free_port()))
+# Metrics of this process and of the worker processes add up in one fresh directory, as
+# under gunicorn (prometheus_client reads this before its first import).
+METRICS_DIR = tempfile.mkdtemp(prefix="nemordp-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
 VULTR_PORT, CONTABO_PORT = _free_port(), _free_port()
 RDP_PORT = _free_port()
+# The app served over HTTP (browsers, webhooks, agents) and the local Stripe that calls it.
+LIVE_PORT, STRIPE_PORT = _free_port(), _free_port()
+STRIPE_WEBHOOK_SECRET = "whsec_test_local"
 os.environ.update(
     {
         "VULTR_API_URL": f"http://127.0.0.1:{VULTR_PORT}/v2",
@@ -46,6 +55,11 @@ os.environ.update(
         "PROVIDER_RETRY_BASE": "0.2",
         "PROVIDER_RETRY_CAP": "1",
         "PROVIDER_RETRY_MAX": "4",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{LIVE_PORT}",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "STRIPE_MAX_NETWORK_RETRIES": "1",
+        "STRIPE_TIMEOUT": "5",
     }
 )
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +69,7 @@ ARTIFACTS.mkdir(exist_ok=True)
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -94,6 +109,7 @@ def app() -> Iterator[Flask]:
         _reset_database(app)
         app.extensions["celery"].connection_for_write().default_channel.client.flushdb()
     yield app
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +122,18 @@ def database(app: Flask) -> Database:
 def clean_tables(database: Database) -> None:
     """Each test starts with no rows but the catalogue."""
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
-    with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    statement = text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    # A task of the previous test may still hold a row lock: wait for it, never deadlock.
+    for attempt in range(5):
+        try:
+            with database.engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                conn.execute(statement)
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture()
@@ -155,6 +181,73 @@ def contabo_server() -> Iterator[EmulatorHandle]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The real app on its own port, werkzeug's threaded server in a background thread."""
+    server = BackgroundServer(app, LIVE_PORT).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_server(app: Flask, live_server: str) -> Iterator[str]:
+    """The local Stripe in its own process, delivering signed webhooks to the live server,
+    with the plan catalogue synced to it."""
+    log = open(ARTIFACTS / "stripe.log", "ab")  # noqa: SIM115 (open for the whole session)
+    state_dir = ARTIFACTS / "stripe-state"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devtools.stripe_server",
+            "--port",
+            str(STRIPE_PORT),
+            "--state-dir",
+            str(state_dir),
+            "--from-scratch",
+            "--webhook",
+            f"{live_server}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = os.environ["STRIPE_API_BASE"]
+    deadline = time.monotonic() + 30
+    while not _answers(STRIPE_PORT):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the local Stripe did not start; see test-artifacts/stripe.log")
+        time.sleep(0.1)
+    from app.services import stripe_catalog
+
+    with app.app_context():
+        stripe_catalog.sync()
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture()
+def machine_jobs_held(app: Flask) -> Iterator[None]:
+    """Machine jobs stay queued for the test: a running worker stops consuming their queue,
+    and what the test queued is dropped before it resumes."""
+    celery = app.extensions["celery"]
+    celery.control.cancel_consumer("provisioning", reply=True, timeout=0.5)
+    yield
+    celery.connection_for_write().default_channel.client.delete("provisioning")
+    celery.control.add_consumer("provisioning", reply=True, timeout=0.5)
+
+
 @pytest.fixture()
 def vultr(vultr_server: EmulatorHandle, worker: Any) -> EmulatorHandle:
     """The Vultr emulator, emptied, with a worker running against it."""
@@ -171,9 +264,13 @@ def contabo(contabo_server: EmulatorHandle, worker: Any) -> EmulatorHandle:
 
 @pytest.fixture(scope="session")
 def worker(
-    app: Flask, mailbox: Mailbox, vultr_server: EmulatorHandle, contabo_server: EmulatorHandle
+    app: Flask,
+    mailbox: Mailbox,
+    vultr_server: EmulatorHandle,
+    contabo_server: EmulatorHandle,
+    stripe_server: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process consuming every queue."""
+    """A real Celery worker process consuming every queue, with every service it calls."""
     from app.tasking import QUEUES
 
     log = open(ARTIFACTS / "worker.log", "ab")  # noqa: SIM115 (open for the whole session)

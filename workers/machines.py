@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Job
+from app.models import Instance, InstanceStatus, Job, Plan
 from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import generate_machine_password
@@ -46,6 +46,8 @@ TARGET = {
     "restart": S.ACTIVE,
     "start": S.ACTIVE,
     "stop": S.STOPPED,
+    "suspend": S.SUSPENDED,
+    "change_plan": S.ACTIVE,
 }
 
 # The status an instance must still have for a job's step to make sense.
@@ -54,6 +56,8 @@ EXPECTED = {
     "restart": (S.RESTARTING,),
     "start": (S.STARTING,),
     "stop": (S.STOPPING,),
+    "suspend": (S.STOPPING,),
+    "change_plan": (S.RESIZING,),
 }
 
 
@@ -150,14 +154,26 @@ def _agent_setup(instance: Instance, token: str) -> AgentSetup:
 
 
 def perform(job: Job) -> None:
-    """The provider call of a restart, stop or start; done once even if redelivered."""
+    """The provider call of a restart, stop, start, suspension or plan change; done once
+    even if redelivered."""
     if job.step == "called":
         return
     instance = _instance(job)
     assert instance.provider is not None and instance.provider_id is not None
     client = client_for(instance.provider)
-    call = {"restart": client.reboot, "stop": client.stop, "start": client.start}[job.kind]
-    call(instance.provider_id)
+    if job.kind == "change_plan":
+        plan = db.session.scalar(select(Plan).where(Plan.code == job.context["plan"]))
+        assert plan is not None
+        client.resize(instance.provider_id, plan.offers[instance.provider]["plan"])
+        instance.plan = plan
+    else:
+        call = {
+            "restart": client.reboot,
+            "stop": client.stop,
+            "suspend": client.stop,
+            "start": client.start,
+        }[job.kind]
+        call(instance.provider_id)
     job.step = "called"
     db.session.commit()
 
@@ -181,7 +197,7 @@ def advance(job: Job) -> bool:
     target = TARGET[job.kind]
     reached = (
         machine.state == MachineState.STOPPED
-        if target == S.STOPPED
+        if target in (S.STOPPED, S.SUSPENDED)
         else machine.ready and _rdp_answers(machine)
     )
     if not reached:

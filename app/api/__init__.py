@@ -33,10 +33,10 @@ def _require_json_body() -> None:
 
 
 def register_api(app: Flask) -> Api:
-    from app.api import account, agent, auth, health, instances, jobs, plans, support
+    from app.api import account, agent, auth, billing, health, instances, jobs, plans, support
 
     api = Api(app)
     app.before_request(_require_json_body)
-    for module in (account, agent, auth, health, instances, jobs, plans, support):
+    for module in (account, agent, auth, billing, health, instances, jobs, plans, support):
         api.register_blueprint(module.blp)
     return api

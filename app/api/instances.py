@@ -13,6 +13,7 @@ from app.schemas.instances import (
     InstancePageSchema,
     InstanceSchema,
     JobEnvelopeSchema,
+    JobListSchema,
     OrderedSchema,
     OrderSchema,
     PageArgsSchema,
@@ -38,9 +39,17 @@ def list_instances(args: dict[str, int]) -> Any:
 @blp.response(202, OrderedSchema)
 @login_required
 def order_instance(body: dict[str, str]) -> dict[str, Any]:
-    """Order a machine; provisioning runs as a job."""
-    instance, job = instances.order(current_user, body["plan"], body["os_type"], body["region"])
-    return {"instance": instance, "job": job}
+    """Order a machine: answers its payment page; once paid, provisioning runs as a job."""
+    instance = instances.order(current_user, body["plan"], body["os_type"], body["region"])
+    return {"instance": instance, "checkout_url": instance.checkout_url}
+
+
+@blp.route("/<int:instance_id>/jobs", methods=["GET"])
+@blp.response(200, JobListSchema)
+@login_required
+def list_jobs(instance_id: int) -> dict[str, Any]:
+    """The machine's recent jobs, newest first (to follow one while it runs)."""
+    return {"jobs": instances.jobs_of(current_user, instance_id)}
 
 
 @blp.route("/<int:instance_id>", methods=["GET"])

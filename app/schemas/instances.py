@@ -56,6 +56,8 @@ class InstanceSchema(Schema):
     created_at = fields.DateTime(required=True)
     last_accessed = fields.DateTime(allow_none=True)
     data_transfer_gb = fields.Float(required=True)
+    # Where an unpaid order is paid for; null once paid.
+    checkout_url = fields.String(allow_none=True)
 
 
 class InstancePageSchema(Schema):
@@ -72,7 +74,11 @@ class PageArgsSchema(Schema):
 
 class OrderedSchema(Schema):
     instance = fields.Nested(InstanceSchema, required=True)
-    job = fields.Nested(JobSchema, required=True)
+    checkout_url = fields.String(required=True)
+
+
+class JobListSchema(Schema):
+    jobs = fields.List(fields.Nested(JobSchema), required=True)
 
 
 class JobEnvelopeSchema(Schema):

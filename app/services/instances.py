@@ -11,12 +11,12 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
 from app.models.base import utcnow
 from app.security import crypto
-from app.services import audit, jobs
+from app.services import audit, checkout, jobs
 
 S = InstanceStatus
 
@@ -40,8 +40,9 @@ class Page:
     per_page: int
 
 
-def order(user: User, plan_code: str, os_type: str, region: str) -> tuple[Instance, Job]:
-    """Create an instance and its provisioning job (payment comes in front of this later)."""
+def order(user: User, plan_code: str, os_type: str, region: str) -> Instance:
+    """Create an unpaid order and open its payment page; the paid checkout's webhook
+    starts provisioning. If Stripe cannot be reached, nothing is kept."""
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
     if plan is None:
         raise ValidationFailed(fields={"plan": ["Unknown plan."]})
@@ -57,15 +58,31 @@ def order(user: User, plan_code: str, os_type: str, region: str) -> tuple[Instan
         os_type=os_type,
         region=region,
         provider=providers[0],
-        status=S.PROVISIONING,
+        status=S.PENDING_PAYMENT,
         username="Administrator" if os_type == OsType.WINDOWS else "nemordp",
     )
     db.session.add(instance)
-    job = jobs.new_job("provision", instance, user_id=user.id)
+    db.session.commit()  # the id names the payment page and its idempotency key
+    try:
+        checkout.open_checkout(user, instance)
+    except ServiceUnavailable:
+        db.session.rollback()
+        db.session.delete(instance)
+        db.session.commit()
+        raise
     audit.record("instance.ordered", user.id, plan=plan.code, region=region, os_type=os_type)
     db.session.commit()
-    jobs.enqueue(job)
-    return instance, job
+    return instance
+
+
+def jobs_of(user: User, instance_id: int, limit: int = 20) -> list[Job]:
+    """The machine's most recent jobs, newest first."""
+    instance = get_for(user, instance_id)
+    return list(
+        db.session.scalars(
+            select(Job).where(Job.instance_id == instance.id).order_by(Job.id.desc()).limit(limit)
+        )
+    )
 
 
 def list_for(user: User, page: int, per_page: int) -> Page:

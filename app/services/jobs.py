@@ -22,6 +22,9 @@ TASK_FOR_KIND = {
     "stop": "instances.stop",
     "start": "instances.start",
     "terminate": "instances.terminate",
+    "suspend": "instances.stop",
+    "change_plan": "billing.change_plan",
+    "cancel_subscription": "billing.cancel_subscription",
 }
 
 

@@ -6,7 +6,15 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from app.models import AuditEvent, EmailToken, Job, SupportTicket, TicketMessage, User
+from app.models import (
+    AuditEvent,
+    EmailToken,
+    Invoice,
+    Job,
+    SupportTicket,
+    TicketMessage,
+    User,
+)
 from app.services.account_settings import link_for
 
 
@@ -158,4 +166,18 @@ def urgent_ticket_alert(ticket: SupportTicket) -> EmailMessage:
         f"Customer {ticket.user_id} has an urgent ticket (status {ticket.status}): "
         f"{ticket.subject}\n\nAnswer it at {config['PUBLIC_BASE_URL']}/staff/tickets/{ticket.id}"
         f"\n\n{ticket.messages[0].body}\n",
+    )
+
+
+def payment_failed(invoice: Invoice, user: User) -> EmailMessage:
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    days = current_app.config["PAYMENT_GRACE_SECONDS"] // 86400
+    amount = f"{invoice.amount_due / 100:.2f} {invoice.currency.upper()}"
+    grace = f"within {days} day(s)" if days else "now"
+    return _message(
+        user.email,
+        "Your NemoRDP payment did not go through",
+        f"Hello,\n\nwe could not collect {amount} for your NemoRDP desktop.\n"
+        f"Please update your card {grace} at {base_url}/billing ; after that the desktop is "
+        "suspended until the invoice is paid. Your data is kept.\n\n— The NemoRDP team\n",
     )

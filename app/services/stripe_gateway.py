@@ -9,6 +9,8 @@ from __future__ import annotations
 import stripe
 from flask import current_app
 
+from app.models import Instance, Job, User
+
 
 class StripeUnavailable(Exception):
     """Stripe could not be reached or failed on its side; try again later."""
@@ -37,3 +39,9 @@ TRANSIENT_ERRORS = (
     stripe.RateLimitError,
     stripe.APIError,  # 5xx on Stripe's side
 )
+
+
+def idempotency_key(action: str, row: Instance | Job | User) -> str:
+    """A key for one Stripe write about one of our rows: ids alone can repeat when a
+    database is rebuilt against the same Stripe account, their creation time does not."""
+    return f"{action}-{row.id}-{row.created_at:%Y%m%d%H%M%S%f}"

@@ -2,6 +2,7 @@
 
 import os
 
+import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,8 +15,8 @@ from tests.support.database import Database
 from tests.support.factories import make_instance
 
 
-def test_ordering_creates_an_instance_and_a_queued_provisioning_job(
-    client: FlaskClient, database: Database
+def test_ordering_opens_a_payment_page_and_builds_nothing_until_paid(
+    client: FlaskClient, database: Database, stripe_server: str
 ) -> None:
     customer = Customer(client)
     response = customer.post(
@@ -23,13 +24,14 @@ def test_ordering_creates_an_instance_and_a_queued_provisioning_job(
     )
     assert response.status_code == 202
     body = response.get_json()
-    assert body["instance"]["status"] == "provisioning"
+    assert body["instance"]["status"] == "pending_payment"
     assert body["instance"]["plan"] == "basic" and body["instance"]["region"] == "eu-central"
-    assert body["job"]["kind"] == "provision" and body["job"]["state"] == "queued"
-    job = database.get(Job, body["job"]["id"])
-    assert job is not None and job.celery_task_id == f"job-{job.id}"
-    polled = client.get(f"/api/jobs/{job.id}").get_json()
-    assert polled["id"] == job.id and polled["instance_id"] == body["instance"]["id"]
+    assert body["checkout_url"].startswith(f"{stripe_server}/checkout/cs_test_")
+    assert body["instance"]["checkout_url"] == body["checkout_url"]
+    assert database.count(Job) == 0
+    page = httpx.get(body["checkout_url"])
+    assert page.status_code == 200 and "Visa ending 4242" in page.text
+    assert client.get(f"/api/instances/{body['instance']['id']}/jobs").get_json() == {"jobs": []}
 
 
 def test_an_order_is_validated_against_the_catalogue(
@@ -109,7 +111,7 @@ def test_restarting_a_terminated_instance_is_409(client: FlaskClient, database: 
 
 
 def test_a_double_clicked_restart_gets_the_same_job(
-    client: FlaskClient, database: Database
+    client: FlaskClient, database: Database, machine_jobs_held: None
 ) -> None:
     customer = Customer(client)
     instance = make_instance(database, customer.id)

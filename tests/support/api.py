@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
+import httpx
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -52,8 +54,6 @@ def error_of(response: TestResponse) -> dict[str, Any]:
 
 def wait_for_job(customer: Customer, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
     """Poll a job over the API until it has finished; return its last state."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, Any] = customer.get(f"/api/jobs/{job_id}").get_json()
@@ -63,12 +63,43 @@ def wait_for_job(customer: Customer, job_id: int, timeout: float = 30.0) -> dict
     raise AssertionError(f"job {job_id} did not finish within {timeout}s: {job}")
 
 
-def order(
+def place_order(
     customer: Customer, plan: str = "basic", os_type: str = "windows", region: str = "us-east"
 ) -> dict[str, Any]:
+    """Order a machine; the answer holds the unpaid instance and its payment page."""
     response = customer.post(
         "/api/instances", json={"plan": plan, "os_type": os_type, "region": region}
     )
     assert response.status_code == 202, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body
+
+
+def pay(checkout_url: str, card: str = "pm_card_visa") -> httpx.Response:
+    """Pay on the (local) Stripe payment page, as the customer's browser would."""
+    return httpx.post(f"{checkout_url}/pay", data={"card": card}, follow_redirects=False)
+
+
+def wait_for_instance_job(
+    customer: Customer, instance_id: int, kind: str, timeout: float = 30.0
+) -> dict[str, Any]:
+    """The newest job of that kind on the instance, once one exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = customer.get(f"/api/instances/{instance_id}/jobs").get_json()["jobs"]
+        found = [job for job in listed if job["kind"] == kind]
+        if found:
+            return found[0]  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} job on instance {instance_id} within {timeout}s")
+
+
+def order(
+    customer: Customer, plan: str = "basic", os_type: str = "windows", region: str = "us-east"
+) -> dict[str, Any]:
+    """Order and pay; returns the instance and the provisioning job the payment started."""
+    body = place_order(customer, plan, os_type, region)
+    assert pay(body["checkout_url"]).status_code == 303
+    instance_id = body["instance"]["id"]
+    job = wait_for_instance_job(customer, instance_id, "provision")
+    return {"instance": customer.get(f"/api/instances/{instance_id}").get_json(), "job": job}

@@ -1,5 +1,7 @@
 """Account e-mail end to end: API → Redis → Celery worker → SMTP, and back through the links."""
 
+import os
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -29,7 +31,7 @@ def test_the_reset_link_in_the_email_sets_a_new_password_and_a_notice_follows(
     anonymous.post("/api/account/password/reset", json={"email": customer.email})
     message = wait_for_mail(inbox, customer.email, "Reset your NemoRDP password")
     assert message.get_content_type() == "text/plain"
-    assert "http://127.0.0.1:8000/reset-password?token=" in message.get_content()
+    assert f"{os.environ['PUBLIC_BASE_URL']}/reset-password?token=" in message.get_content()
     assert "within the hour" in message.get_content()
 
     body = {"token": link_token(message), "password": NEW_PASSWORD}

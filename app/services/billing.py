@@ -1,0 +1,187 @@
+"""Billing as customers see it: their subscriptions, invoices, cancellations and plan
+changes. Pages read our mirror (`billing_mirror`), never Stripe; changes are jobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from app.extensions import db
+from app.models import Instance, InstanceStatus, Invoice, Job, Plan, Subscription, User
+from app.models.base import utcnow
+from app.services import audit, jobs
+from app.services.instances import get_for
+
+S = InstanceStatus
+# Subscriptions that still pay for a machine.
+LIVE_SUBSCRIPTION_STATES = ("active", "trialing", "past_due", "incomplete", "unpaid")
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    items: list[Invoice]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class Proration:
+    amount_due: int
+    currency: str
+
+
+# -- reading the mirror ------------------------------------------------------------------
+def subscriptions_for(user: User) -> list[Subscription]:
+    return list(
+        db.session.scalars(
+            select(Subscription)
+            .where(Subscription.user_id == user.id)
+            .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+        )
+    )
+
+
+def summary(user: User) -> dict[str, object]:
+    """The seed's single-subscription fields (from the newest live one) and the full list."""
+    subscriptions = subscriptions_for(user)
+    live = [s for s in subscriptions if s.status in LIVE_SUBSCRIPTION_STATES]
+    main = live[0] if live else None
+    return {
+        "status": main.status if main else "none",
+        "subscription_id": main.stripe_subscription_id if main else None,
+        "current_period_start": main.current_period_start if main else None,
+        "current_period_end": main.current_period_end if main else None,
+        "plan_name": main.plan.name if main else None,
+        "amount": main.amount_cents if main else None,
+        "currency": main.currency if main else None,
+        "cancel_at_period_end": main.cancel_at_period_end if main else False,
+        "subscriptions": subscriptions,
+    }
+
+
+def invoices_for(user: User, page: int, per_page: int) -> InvoicePage:
+    owned = Invoice.user_id == user.id
+    total = db.session.scalar(select(func.count()).select_from(Invoice).where(owned)) or 0
+    items = db.session.scalars(
+        select(Invoice)
+        .where(owned)
+        .order_by(Invoice.created.desc(), Invoice.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return InvoicePage(list(items), total, page, per_page)
+
+
+def _subscription_of(user: User, instance_id: int) -> Subscription:
+    subscription = db.session.scalar(
+        select(Subscription).where(
+            Subscription.user_id == user.id, Subscription.instance_id == instance_id
+        )
+    )
+    if subscription is None:
+        raise NotFound("This instance has no subscription.")
+    return subscription
+
+
+# -- cancelling --------------------------------------------------------------------------
+def request_cancel(user: User, instance_id: int | None) -> list[Job]:
+    """Cancel at period end (one machine's subscription, or all of them) through jobs.
+
+    The machine keeps running until the period ends; Stripe then deletes the subscription
+    and its webhook terminates the machine.
+    """
+    if instance_id is not None:
+        subscriptions = [_subscription_of(user, instance_id)]
+        if subscriptions[0].cancel_at_period_end:
+            raise Conflict("This subscription is already cancelled at the end of its period.")
+        if subscriptions[0].status not in LIVE_SUBSCRIPTION_STATES:
+            raise Conflict(f"This subscription is already {subscriptions[0].status}.")
+    else:
+        subscriptions = [
+            s
+            for s in subscriptions_for(user)
+            if s.status in LIVE_SUBSCRIPTION_STATES and not s.cancel_at_period_end
+        ]
+        if not subscriptions:
+            raise Conflict("There is no subscription left to cancel.")
+    created = []
+    for subscription in subscriptions:
+        created.append(jobs.new_job("cancel_subscription", subscription.instance, user_id=user.id))
+        audit.record("subscription.cancel_requested", user.id, instance_id=subscription.instance_id)
+    db.session.commit()
+    for job in created:
+        jobs.enqueue(job)
+    return created
+
+
+# -- plan changes ------------------------------------------------------------------------
+def _plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Instance, Plan]:
+    """Validate a plan change; the instance is locked until the caller commits."""
+    plan = db.session.scalar(select(Plan).where(Plan.code == new_plan, Plan.active))
+    if plan is None:
+        raise ValidationFailed(fields={"new_plan": ["Unknown plan."]})
+    instance = get_for(user, instance_id, lock=True)
+    if plan.id == instance.plan_id:
+        raise Conflict(f"The instance is already on the {plan.name} plan.")
+    if instance.status != S.ACTIVE:
+        raise Conflict(f"Only an active instance can change plan; this one is {instance.status}.")
+    assert instance.provider is not None
+    if instance.provider not in plan.offers or instance.region not in plan.regions:
+        raise Conflict(f"The {plan.name} plan is not offered where this instance runs.")
+    if instance.provider == "contabo":
+        raise Conflict(
+            "Contabo machines cannot change plan in place; order a new machine on that plan."
+        )
+    if plan.disk_gb < instance.plan.disk_gb:
+        raise Conflict(
+            f"Vultr cannot shrink a disk: {plan.name} has {plan.disk_gb} GB, "
+            f"this instance has {instance.plan.disk_gb} GB."
+        )
+    subscription = _subscription_of(user, instance_id)
+    if subscription.status not in ("active", "trialing"):
+        raise Conflict(f"The subscription is {subscription.status}; settle it first.")
+    if plan.stripe_price_id is None:
+        raise ServiceUnavailable("This plan cannot be ordered yet: its price is not set up.")
+    return instance, plan
+
+
+def preview(user: User, instance_id: int, new_plan: str) -> Proration:
+    """What the change will be invoiced now: the price difference for the rest of the
+    period, as Stripe prorates it (to the second)."""
+    instance, plan = _plan_change(user, instance_id, new_plan)
+    subscription = _subscription_of(user, instance_id)
+    db.session.rollback()  # release the row lock: nothing changes
+    return _proration(subscription, instance.plan, plan)
+
+
+def _proration(subscription: Subscription, old: Plan, new: Plan) -> Proration:
+    start, end = subscription.current_period_start, subscription.current_period_end
+    if start is None or end is None or end <= start:
+        return Proration(new.price_cents - old.price_cents, new.currency)
+    left = max(0.0, (end - utcnow()).total_seconds()) / (end - start).total_seconds()
+    return Proration(round((new.price_cents - old.price_cents) * left), new.currency)
+
+
+def request_plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Job, Proration]:
+    """Start a plan change: Stripe invoices the difference at once, then the machine is
+    resized at its provider, both by one job."""
+    instance, plan = _plan_change(user, instance_id, new_plan)
+    proration = _proration(_subscription_of(user, instance_id), instance.plan, plan)
+    job = jobs.new_job("change_plan", instance, user_id=user.id)
+    job.context = {"plan": plan.code, "from_plan": instance.plan.code}
+    instance.status = S.RESIZING
+    instance.status_reason = None
+    audit.record(
+        "instance.plan_change_requested",
+        user.id,
+        instance_id=instance.id,
+        from_plan=instance.plan.code,
+        to_plan=plan.code,
+    )
+    db.session.commit()
+    jobs.enqueue(job)
+    return job, proration

@@ -1,0 +1,212 @@
+"""Stripe webhooks: received and stored once by the web side, acted on by a task.
+
+What each event does to our machines:
+- ``checkout.session.completed``: the order is paid, provisioning starts;
+- ``checkout.session.expired``: the unpaid order is closed, no machine is made;
+- ``invoice.paid`` / ``invoice.payment_succeeded``: dunning ends, a suspended machine resumes;
+- ``invoice.payment_failed``: the subscription is past due and the owner is told; the
+  machine is suspended once ``PAYMENT_GRACE_SECONDS`` pass (`billing.suspend_overdue`);
+- ``customer.subscription.deleted``: the machine is terminated;
+- every subscription and invoice event refreshes the mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import stripe
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Instance, InstanceStatus, Job, Subscription, WebhookEvent
+from app.models.base import utcnow
+from app.services import audit, billing_mirror, jobs
+from app.services.stripe_gateway import client
+from app.services.tasks import enqueue
+
+logger = logging.getLogger(__name__)
+
+S = InstanceStatus
+StripeObject = dict[str, Any]
+
+
+class WebhookSignatureInvalid(ValidationFailed):
+    pass
+
+
+# -- receiving ---------------------------------------------------------------------------
+def receive(payload: bytes, signature: str | None) -> bool:
+    """Verify and store an event; True when it is new (and its task enqueued)."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    try:
+        event = stripe.Webhook.construct_event(payload, signature or "", secret)
+    except (stripe.SignatureVerificationError, ValueError):
+        logger.warning("webhook refused: bad or missing signature")
+        raise WebhookSignatureInvalid(
+            "Invalid Stripe signature.", fields={"Stripe-Signature": ["Invalid signature."]}
+        ) from None
+    row = WebhookEvent(
+        stripe_event_id=event.id,
+        type=event.type,
+        stripe_created=int(event.created),
+        payload=json.loads(payload),
+    )
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        logger.info("webhook %s already received", event.id)
+        return False
+    enqueue("billing.process_event", row.id)
+    return True
+
+
+# -- acting ------------------------------------------------------------------------------
+def process(event_row_id: int) -> None:
+    """Act on a stored event once; a redelivered task finds it processed."""
+    row = db.session.scalar(
+        select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
+    )
+    if row is None or row.processed_at is not None:
+        db.session.rollback()
+        return
+    obj: StripeObject = row.payload["data"]["object"]
+    handler = HANDLERS.get(row.type.split(".")[0] if row.type.startswith("invoice.") else row.type)
+    followups: list[Job] = handler(obj, row) if handler else []
+    row.processed_at = utcnow()
+    db.session.commit()
+    for job in followups:
+        jobs.enqueue(job)
+
+
+def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
+    instance = billing_mirror.instance_for(session)
+    if instance is None or instance.checkout_session_id != session["id"]:
+        row.error = "checkout session for nothing of ours"
+        return []
+    _lock(instance)
+    subscription_id = session["subscription"]
+    remote = client().v1.subscriptions.retrieve(subscription_id)
+    billing_mirror.subscription(remote.to_dict(), int(remote.created))
+    instance.stripe_subscription_id = subscription_id
+    instance.checkout_url = None
+    if instance.status != S.PENDING_PAYMENT:
+        # Paid for an order already closed: never keep charging for no machine.
+        row.error = f"paid order {instance.id} is {instance.status}: subscription cancelled"
+        enqueue_after_commit("billing.end_subscription", instance.id)
+        return []
+    instance.status = S.PROVISIONING
+    audit.record("instance.paid", instance.user_id, instance_id=instance.id)
+    return [jobs.new_job("provision", instance)]
+
+
+def _expired_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
+    instance = billing_mirror.instance_for(session)
+    if instance is None or instance.checkout_session_id != session["id"]:
+        return []
+    _lock(instance)
+    if instance.status == S.PENDING_PAYMENT:
+        instance.status = S.TERMINATED
+        instance.status_reason = "The order was not paid in time."
+        instance.terminated_at = utcnow()
+        instance.checkout_url = None
+    return []
+
+
+def _subscription_changed(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+    if billing_mirror.subscription(obj, row.stripe_created) is None:
+        row.error = "subscription for nothing of ours"
+    if obj.get("status") == "canceled":
+        return _subscription_ended(obj, row)
+    return []
+
+
+def _subscription_ended(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+    mirrored = billing_mirror.subscription(obj, row.stripe_created)
+    if mirrored is None:
+        row.error = "subscription for nothing of ours"
+        return []
+    instance = mirrored.instance
+    _lock(instance)
+    if instance.status in (S.TERMINATING, S.TERMINATED, S.FAILED, S.PENDING_PAYMENT):
+        return []
+    job = jobs.new_job("terminate", instance)
+    instance.status = S.TERMINATING
+    instance.status_reason = "The subscription ended."
+    audit.record("instance.terminate_requested", None, instance_id=instance.id, by="billing")
+    return [job]
+
+
+def _invoice_event(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+    invoice = billing_mirror.invoice(obj)
+    if invoice is None:
+        row.error = "invoice for a customer we do not know"
+        return []
+    subscription = _subscription_by_stripe_id(invoice.stripe_subscription_id)
+    if subscription is None:
+        return []
+    if row.type == "invoice.payment_failed" and invoice.status != "paid":
+        return _payment_failed(subscription, invoice.id)
+    if row.type in ("invoice.paid", "invoice.payment_succeeded") and invoice.status == "paid":
+        return _payment_settled(subscription)
+    return []
+
+
+def _payment_failed(subscription: Subscription, invoice_id: int) -> list[Job]:
+    if subscription.past_due_since is None:
+        subscription.past_due_since = utcnow()
+        subscription.status = "past_due"
+        enqueue_after_commit("email.send_payment_failed", invoice_id)
+    return []
+
+
+def _payment_settled(subscription: Subscription) -> list[Job]:
+    subscription.past_due_since = None
+    if subscription.status in ("past_due", "unpaid", "incomplete"):
+        subscription.status = "active"
+    instance = subscription.instance
+    _lock(instance)
+    if instance.status != S.SUSPENDED:
+        return []
+    job = jobs.new_job("start", instance)
+    instance.status = S.STARTING
+    instance.status_reason = None
+    audit.record("instance.resumed", instance.user_id, instance_id=instance.id)
+    return [job]
+
+
+def _subscription_by_stripe_id(stripe_id: str | None) -> Subscription | None:
+    if stripe_id is None:
+        return None
+    return db.session.scalar(
+        select(Subscription).where(Subscription.stripe_subscription_id == stripe_id)
+    )
+
+
+def _lock(instance: Instance) -> None:
+    db.session.refresh(instance, with_for_update=True)
+
+
+def enqueue_after_commit(task_name: str, *args: int) -> None:
+    """Send a task once the current transaction has committed."""
+
+    def send(_session: Any) -> None:
+        enqueue(task_name, *args)
+
+    event.listen(db.session(), "after_commit", send, once=True)
+
+
+HANDLERS = {
+    "checkout.session.completed": _paid_session,
+    "checkout.session.expired": _expired_session,
+    "customer.subscription.created": _subscription_changed,
+    "customer.subscription.updated": _subscription_changed,
+    "customer.subscription.deleted": _subscription_ended,
+    "invoice": _invoice_event,
+}

@@ -1,0 +1,97 @@
+"""Billing tasks: webhook events, plan changes, cancellations, dunning and the mirror's sync."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from flask import current_app
+
+from app.extensions import db
+from app.models import Instance
+from app.services import billing_events, jobs
+from tasks.support import backoff, open_job, retry_later, schedule_check
+from workers import billing, machines
+from workers.providers.base import PermanentProviderError, TransientProviderError
+
+logger = logging.getLogger(__name__)
+
+# Stripe outages can last: these tasks keep trying, with backoff, this many times.
+STRIPE_RETRIES = 60
+
+
+@shared_task(name="billing.process_event", bind=True, max_retries=STRIPE_RETRIES)
+def process_event(self: Task, event_row_id: int) -> None:
+    """Act on one stored Stripe event (once, however often it is delivered)."""
+    try:
+        billing_events.process(event_row_id)
+    except TransientProviderError as exc:
+        db.session.rollback()
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
+
+
+@shared_task(name="billing.change_plan", bind=True, max_retries=None)
+def change_plan(self: Task, job_id: int) -> None:
+    """Invoice the plan change at Stripe, then resize the machine and wait for it."""
+    job = open_job(job_id)
+    if job is None or machines.superseded(job):
+        return
+    jobs.mark_running(job)
+    try:
+        billing.bill_plan_change(job)
+        machines.perform(job)
+    except TransientProviderError as exc:
+        retry_later(self, job, exc)
+        return
+    except PermanentProviderError as exc:
+        if job.step == "billed":  # paid, but the provider refused: give the money back
+            billing.revert_plan_change(job)
+        machines.fail(job, exc.message)
+        return
+    schedule_check(job)
+
+
+@shared_task(name="billing.cancel_subscription", bind=True, max_retries=None)
+def cancel_subscription(self: Task, job_id: int) -> None:
+    """Cancel a machine's subscription at the end of its period."""
+    job = open_job(job_id)
+    if job is None:
+        return
+    jobs.mark_running(job)
+    try:
+        billing.cancel_at_period_end(job)
+    except TransientProviderError as exc:
+        retry_later(self, job, exc)
+    except PermanentProviderError as exc:
+        machines.fail(job, exc.message)
+
+
+@shared_task(name="billing.end_subscription", bind=True, max_retries=STRIPE_RETRIES)
+def end_subscription(self: Task, instance_id: int) -> None:
+    """Stop billing a terminated machine now."""
+    instance = db.session.get(Instance, instance_id)
+    if instance is None:
+        return
+    try:
+        billing.end_subscription(instance)
+    except TransientProviderError as exc:
+        db.session.rollback()
+        if self.request.retries >= STRIPE_RETRIES:
+            logger.critical("instance %s is terminated but its subscription is not", instance_id)
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
+
+
+@shared_task(name="billing.suspend_overdue")
+def suspend_overdue() -> int:
+    """Suspend machines whose invoice stayed unpaid past the grace period."""
+    return billing.suspend_overdue()
+
+
+@shared_task(name="billing.sync_invoices", bind=True, max_retries=3)
+def sync_invoices(self: Task) -> dict[str, int]:
+    """Heal the mirror from Stripe: recent invoices, all subscriptions, missed events."""
+    try:
+        return billing.sync_recent(current_app.config["INVOICE_SYNC_DAYS"])
+    except TransientProviderError as exc:
+        db.session.rollback()
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
