@@ -6,6 +6,7 @@ import logging
 
 from celery import Task, shared_task
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Instance
@@ -25,7 +26,7 @@ def process_event(self: Task, event_row_id: int) -> None:
     """Act on one stored Stripe event (once, however often it is delivered)."""
     try:
         billing_events.process(event_row_id)
-    except TransientProviderError as exc:
+    except (TransientProviderError, OperationalError) as exc:  # Stripe, or a lock conflict
         db.session.rollback()
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 

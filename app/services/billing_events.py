@@ -21,9 +21,9 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import ValidationFailed
+from app.errors import AppError
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Job, Subscription, WebhookEvent
+from app.models import Instance, InstanceStatus, Job, Subscription, User, WebhookEvent
 from app.models.base import utcnow
 from app.services import audit, billing_mirror, jobs
 from app.services.stripe_gateway import client
@@ -35,8 +35,9 @@ S = InstanceStatus
 StripeObject = dict[str, Any]
 
 
-class WebhookSignatureInvalid(ValidationFailed):
-    pass
+class WebhookSignatureInvalid(AppError):
+    code = "invalid_signature"
+    message = "Invalid Stripe signature."
 
 
 # -- receiving ---------------------------------------------------------------------------
@@ -48,7 +49,7 @@ def receive(payload: bytes, signature: str | None) -> bool:
     except (stripe.SignatureVerificationError, ValueError):
         logger.warning("webhook refused: bad or missing signature")
         raise WebhookSignatureInvalid(
-            "Invalid Stripe signature.", fields={"Stripe-Signature": ["Invalid signature."]}
+            fields={"Stripe-Signature": ["Missing, malformed, expired or wrong signature."]}
         ) from None
     row = WebhookEvent(
         stripe_event_id=event.id,
@@ -77,12 +78,23 @@ def process(event_row_id: int) -> None:
         db.session.rollback()
         return
     obj: StripeObject = row.payload["data"]["object"]
+    _serialise_per_customer(obj)
     handler = HANDLERS.get(row.type.split(".")[0] if row.type.startswith("invoice.") else row.type)
     followups: list[Job] = handler(obj, row) if handler else []
     row.processed_at = utcnow()
     db.session.commit()
     for job in followups:
         jobs.enqueue(job)
+
+
+def _serialise_per_customer(obj: StripeObject) -> None:
+    """Hold the customer's row: Stripe sends several events about one subscription at
+    once, and they must be applied one after the other, never racing to insert it."""
+    customer = obj.get("customer")
+    if isinstance(customer, str):
+        db.session.scalar(
+            select(User.id).where(User.stripe_customer_id == customer).with_for_update()
+        )
 
 
 def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
