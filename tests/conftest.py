@@ -78,6 +78,7 @@ from devtools.emulators.core import BackgroundServer, EmulatorSettings  # noqa: 
 from tests.support.database import Database  # noqa: E402
 from tests.support.emulators import EmulatorHandle  # noqa: E402
 from tests.support.mailbox import Mailbox  # noqa: E402
+from tests.support.stripe_process import LocalStripe  # noqa: E402
 
 KEPT_TABLES = {"alembic_version", "plans"}
 
@@ -190,51 +191,25 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stripe_server(app: Flask, live_server: str) -> Iterator[str]:
+def local_stripe(app: Flask, live_server: str) -> Iterator[LocalStripe]:
     """The local Stripe in its own process, delivering signed webhooks to the live server,
     with the plan catalogue synced to it."""
-    log = open(ARTIFACTS / "stripe.log", "ab")  # noqa: SIM115 (open for the whole session)
-    state_dir = ARTIFACTS / "stripe-state"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devtools.stripe_server",
-            "--port",
-            str(STRIPE_PORT),
-            "--state-dir",
-            str(state_dir),
-            "--from-scratch",
-            "--webhook",
-            f"{live_server}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = os.environ["STRIPE_API_BASE"]
-    deadline = time.monotonic() + 30
-    while not _answers(STRIPE_PORT):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the local Stripe did not start; see test-artifacts/stripe.log")
-        time.sleep(0.1)
-    from app.services import stripe_catalog
+    webhook = f"{live_server}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}"
+    with open(ARTIFACTS / "stripe.log", "ab") as log:
+        stripe = LocalStripe(ROOT, STRIPE_PORT, webhook, log)
+        stripe.start(from_scratch=True)
+        from app.services import stripe_catalog
 
-    with app.app_context():
-        stripe_catalog.sync()
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+        with app.app_context():
+            stripe_catalog.sync()
+        yield stripe
+        stripe.stop()
 
 
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+@pytest.fixture(scope="session")
+def stripe_server(local_stripe: LocalStripe) -> str:
+    """The local Stripe's URL (STRIPE_API_BASE)."""
+    return local_stripe.url
 
 
 @pytest.fixture()

@@ -181,8 +181,10 @@ def test_usage_reports_the_seeds_fields(client: FlaskClient, database: Database)
         "created_at",
         "last_accessed",
         "data_transfer_gb",
+        "series",
     }
     assert body["status"] == "active" and body["data_transfer_gb"] == 1.5
+    assert body["series"] == []  # never polled yet
     assert 0 <= body["uptime_hours"] < 0.1
 
 

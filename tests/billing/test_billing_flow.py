@@ -4,6 +4,7 @@ emulators."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.support.billing import renew, set_card, stripe_api
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
 from tests.support.mailbox import Mailbox
+from tests.support.stripe_process import LocalStripe
 
 
 def _active_machine(customer: Customer, plan: str = "basic") -> dict[str, Any]:
@@ -264,3 +266,24 @@ def test_replayed_webhooks_change_nothing_twice(
     assert database.count(WebhookEvent) == len(stored)
     kinds = [j.kind for j in database.scalars(select(Job).where(Job.instance_id == instance["id"]))]
     assert kinds == ["provision"]
+
+
+def test_while_stripe_is_down_pages_load_and_a_cancel_waits_for_it_to_return(
+    client: FlaskClient, vultr: EmulatorHandle, database: Database, local_stripe: LocalStripe
+) -> None:
+    customer = Customer(client)
+    instance = _active_machine(customer)
+    subscription_id = _subscription(database, instance["id"]).stripe_subscription_id
+    local_stripe.stop()
+    try:
+        assert client.get("/api/billing/subscription").get_json()["status"] == "active"
+        assert client.get("/api/billing/invoices").get_json()["total"] == 1
+        response = customer.delete(f"/api/instances/{instance['id']}")
+        assert wait_for_job(customer, response.get_json()["job"]["id"])["state"] == "succeeded"
+        assert vultr.machines() == []
+        time.sleep(2)  # the subscription's cancel is being retried meanwhile
+        assert _subscription(database, instance["id"]).status == "active"
+    finally:
+        local_stripe.start()
+    wait_until(lambda: stripe_api().v1.subscriptions.retrieve(subscription_id).status == "canceled")
+    wait_until(lambda: _subscription(database, instance["id"]).status == "canceled")
