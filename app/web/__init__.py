@@ -15,14 +15,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.errors import http_error_response
+from app.web import help as help_pages
+from app.web.headers import secure
 
 bp = Blueprint("web", __name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "object-src 'none'"
-)
 
 
 @cache
@@ -63,17 +61,39 @@ def signup() -> Response:
     return _shell()
 
 
-@bp.after_request
-def security_headers(response: Response) -> Response:
-    """Strict CSP and friends on the dashboard's pages."""
-    return _secure(response)
+@bp.get("/reset-password")
+def reset_password() -> Response:
+    """Ask for a reset link, or (with the e-mailed ``?token=``) choose a new password."""
+    return _shell()
 
 
-def _secure(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+@bp.get("/confirm-email")
+def confirm_email() -> Response:
+    """Where the link e-mailed to a new address lands (``?token=``)."""
+    return _shell()
+
+
+# The e-mails about tickets link to these short addresses; the pages live under /app.
+@bp.get("/support/tickets/<int:ticket_id>")
+def ticket_link(ticket_id: int) -> ResponseReturnValue:
+    """A customer's ticket, as linked from the e-mail announcing a reply."""
+    return redirect(f"/app/support/tickets/{ticket_id}")
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance_link(instance_id: int) -> ResponseReturnValue:
+    """A machine's page, as Stripe's payment page returns to it (``?checkout=success``)."""
+    query = request.query_string.decode("ascii", "replace")
+    return redirect(f"/app/instances/{instance_id}" + (f"?{query}" if query else ""))
+
+
+@bp.get("/staff/tickets/<int:ticket_id>")
+def staff_ticket_link(ticket_id: int) -> ResponseReturnValue:
+    """A ticket in the staff view, as linked from the support inbox's e-mails."""
+    return redirect(f"/app/staff/tickets/{ticket_id}")
+
+
+bp.after_request(secure)
 
 
 @bp.app_errorhandler(404)
@@ -84,9 +104,10 @@ def not_found(error: HTTPException) -> ResponseReturnValue:
     )
     if request.path.startswith("/api/") or request.path == "/api" or not prefers_html:
         return http_error_response(error)
-    return _secure(make_response(render_template("web/not_found.html"), 404))
+    return secure(make_response(render_template("web/not_found.html"), 404))
 
 
 def register_web(app: Flask) -> None:
-    """Serve the dashboard from this app."""
+    """Serve the dashboard and its help pages from this app."""
     app.register_blueprint(bp)
+    app.register_blueprint(help_pages.bp)

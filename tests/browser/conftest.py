@@ -8,13 +8,12 @@ fixture for the provider emulator and the Celery worker.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -25,16 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from devtools.emulators.core import BackgroundServer
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP
-
-
-@pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    """The real app on a free port, werkzeug's threaded server in a background thread."""
-    server = BackgroundServer(app).start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -96,24 +86,37 @@ def browser_log(live_server: str) -> BrowserLog:
 
 
 @pytest.fixture()
-def context(
+def new_context(
     browser: Browser, live_server: str, browser_log: BrowserLog
-) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=DESKTOP,
-        accept_downloads=True,
-        locale="en-US",
-        timezone_id="UTC",
-        reduced_motion="reduce",
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
-    context.set_default_timeout(10_000)
-    context.on("console", browser_log.on_console)
-    context.on("weberror", lambda web_error: browser_log.on_page_error(web_error.error))
-    context.on("request", browser_log.on_request)
-    yield context
-    context.close()
+) -> Iterator[Callable[[], BrowserContext]]:
+    """Make browser contexts (separate cookie jars: another person) logged to `browser_log`."""
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(
+            base_url=live_server,
+            viewport=DESKTOP,
+            accept_downloads=True,
+            locale="en-US",
+            timezone_id="UTC",
+            reduced_motion="reduce",
+        )
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+        context.set_default_timeout(10_000)
+        context.on("console", browser_log.on_console)
+        context.on("weberror", lambda web_error: browser_log.on_page_error(web_error.error))
+        context.on("request", browser_log.on_request)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture()
+def context(new_context: Callable[[], BrowserContext]) -> BrowserContext:
+    return new_context()
 
 
 @pytest.fixture()

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize
+from sqlalchemy import update
 
+from app.models import Role, User
 from tests.support.api import PASSWORD
+from tests.support.database import Database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -165,9 +172,10 @@ def contrast_failures(page: Page, root: str = "body") -> list[str]:
     return failures
 
 
-def check_accessibility(page: Page, root: str = "body") -> None:
-    """Every control named, every text readable, at desktop and at phone width."""
-    assert control_count(page) > 0
+def check_accessibility(page: Page, root: str = "body", *, controls: bool = True) -> None:
+    """Every control named, every text readable, at desktop and at phone width (`controls`:
+    whether the page must have form controls, as every dashboard page has)."""
+    assert control_count(page) > 0 or not controls
     original = page.viewport_size or DESKTOP
     try:
         for size in (DESKTOP, PHONE):
@@ -193,6 +201,12 @@ def tab_to(page: Page, target: Locator, *, limit: int = 40, backwards: bool = Fa
 
 
 # -- API shortcuts (the browser context's cookies, so the page is signed in too) -----------
+def pay(checkout_url: str) -> None:
+    """Pay on the (local) Stripe payment page with the test card, as a browser would."""
+    paid = httpx.post(f"{checkout_url}/pay", data={"card": "pm_card_visa"}, follow_redirects=False)
+    assert paid.is_redirect, paid.text
+
+
 class ApiSession:
     """Drive the JSON API with a browser context's cookie jar."""
 
@@ -217,12 +231,34 @@ class ApiSession:
         assert response.ok, response.text()
         return response.json()
 
-    def order(self, **body: str) -> dict[str, Any]:
+    def place_order(self, **body: str) -> dict[str, Any]:
+        """POST /api/instances: the instance, and its job or its payment page."""
         ordered: dict[str, Any] = self.post(
             "/api/instances",
             {"plan": "basic", "os_type": "windows", "region": "us-east", **body},
         )
         return ordered
+
+    def order(self, **body: str) -> dict[str, Any]:
+        """Order a machine (paying on the checkout page when one is asked for); returns the
+        instance and its provisioning job."""
+        ordered = self.place_order(**body)
+        if ordered.get("job"):
+            return ordered
+        pay(ordered["checkout_url"])
+        instance_id = ordered["instance"]["id"]
+        return {"instance": ordered["instance"], "job": self.wait_for_provisioning(instance_id)}
+
+    def wait_for_provisioning(self, instance_id: int, timeout: float = 30) -> dict[str, Any]:
+        """The provisioning job a payment starts, once it exists."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            jobs = self.get(f"/api/instances/{instance_id}/jobs")["jobs"]
+            found = [job for job in jobs if job["kind"] == "provision"]
+            if found:
+                return found[0]  # type: ignore[no-any-return]
+            time.sleep(0.1)
+        raise AssertionError(f"no provisioning job on instance {instance_id} in {timeout}s")
 
     def wait_for_job(self, job_id: int, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -235,3 +271,19 @@ class ApiSession:
 
     def logout(self) -> None:
         self.post("/api/auth/logout")
+
+
+def mailed_link(message: EmailMessage) -> str:
+    """The dashboard link in an e-mail, as a path with its query (the live server's port
+    differs from the configured public address)."""
+    found = re.search(r"https?://\S+\?token=[\w.\-]+", message.get_content())
+    assert found, message.get_content()
+    url = urlsplit(found.group(0))
+    return f"{url.path}?{url.query}"
+
+
+def make_staff(database: Database, user_id: int, role: str = Role.STAFF) -> None:
+    """Give a signed-up account the staff (or admin) role."""
+    with database.session() as session:
+        session.execute(update(User).where(User.id == user_id).values(role=role))
+        session.commit()

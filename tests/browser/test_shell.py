@@ -27,7 +27,18 @@ def test_the_root_redirects_to_the_dashboard(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/app", "/app/instances/12", "/app/settings", "/login", "/signup"]
+    "path",
+    [
+        "/app",
+        "/app/instances/12",
+        "/app/settings/security",
+        "/app/support/tickets/3",
+        "/app/staff/tickets",
+        "/login",
+        "/signup",
+        "/reset-password?token=abc",
+        "/confirm-email?token=abc",
+    ],
 )
 def test_every_page_is_the_shell_with_a_strict_policy(client: FlaskClient, path: str) -> None:
     response = client.get(path, headers=BROWSER)
@@ -40,6 +51,38 @@ def test_every_page_is_the_shell_with_a_strict_policy(client: FlaskClient, path:
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline script"
     assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html), "inline style or handler"
+
+
+@pytest.mark.parametrize(
+    ("link", "page"),
+    [
+        ("/support/tickets/7", "/app/support/tickets/7"),
+        ("/staff/tickets/7", "/app/staff/tickets/7"),
+        ("/instances/7?checkout=success", "/app/instances/7?checkout=success"),
+        ("/instances/7", "/app/instances/7"),
+    ],
+)
+def test_the_addresses_in_emails_and_payments_lead_to_dashboard_pages(
+    client: FlaskClient, link: str, page: str
+) -> None:
+    response = client.get(link, headers=BROWSER)
+    assert response.status_code == 302
+    assert response.headers["Location"] == page
+
+
+def test_help_pages_are_plain_html_under_the_same_policy(client: FlaskClient) -> None:
+    index = client.get("/help", headers=BROWSER)
+    assert index.status_code == 200
+    links = re.findall(r'href="(/help/[\w-]+)"', index.get_data(as_text=True))
+    assert {"/help/rdp-windows", "/help/rdp-mac-linux", "/help/billing"} <= set(links)
+    for path in sorted(set(links)):
+        response = client.get(path, headers=BROWSER)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        html = response.get_data(as_text=True)
+        assert "<script" not in html and not re.search(r"<style|\sstyle=", html)
+        assert 'aria-current="page"' in html
+    assert client.get("/help/nothing-here", headers=BROWSER).status_code == 404
 
 
 def test_unknown_api_paths_stay_json_even_for_browsers(client: FlaskClient) -> None:

@@ -8,25 +8,37 @@ import { appFrame, authFrame, markCurrentNav } from './lib/layout.js';
 import { matchRoute, navigate, startRouter } from './lib/router.js';
 import { clearUser, currentUser, knownUser } from './lib/session.js';
 import billing from './pages/billing.js';
+import confirmEmail from './pages/confirm-email.js';
 import instanceDetail from './pages/instance-detail.js';
 import instanceNew from './pages/instance-new.js';
 import instances from './pages/instances.js';
 import login from './pages/login.js';
 import notFound from './pages/not-found.js';
+import resetPassword from './pages/reset-password.js';
 import settings from './pages/settings.js';
 import signup from './pages/signup.js';
+import staffTicket from './pages/staff-ticket.js';
+import staffTickets from './pages/staff-tickets.js';
+import supportTicket from './pages/support-ticket.js';
 import support from './pages/support.js';
 
 const ROUTES = [
   { path: '/login', page: login },
   { path: '/signup', page: signup },
+  { path: '/reset-password', page: resetPassword },
+  { path: '/confirm-email', page: confirmEmail },
   { path: '/app', redirect: '/app/instances' },
   { path: '/app/instances', page: instances },
   { path: '/app/instances/new', page: instanceNew },
   { path: '/app/instances/:id', page: instanceDetail },
   { path: '/app/settings', page: settings },
+  { path: '/app/settings/:tab', page: settings },
   { path: '/app/billing', page: billing },
   { path: '/app/support', page: support },
+  { path: '/app/support/tickets/:id', page: supportTicket },
+  { path: '/app/staff', redirect: '/app/staff/tickets' },
+  { path: '/app/staff/tickets', page: staffTickets },
+  { path: '/app/staff/tickets/:id', page: staffTicket },
 ];
 
 let disposers = [];
@@ -140,7 +152,7 @@ async function render({ initial }) {
 
 onUnauthorized(() => {
   const { pathname, search } = window.location;
-  if (pathname === '/login' || pathname === '/signup') return;
+  if (matchRoute(ROUTES, pathname)?.route.page?.public) return;
   clearUser();
   announce('Your session has ended; log in again.');
   navigate(`/login?expired=1&next=${encodeURIComponent(pathname + search)}`, { replace: true });

@@ -2,12 +2,14 @@
 // the rest of the page out of reach. Focus goes back to where it was on close.
 
 import { h, uid } from './dom.js';
-import { alertBox, field, showMessage } from './forms.js';
+import { alertBox, field, showFieldErrors, showMessage } from './forms.js';
 
 /**
- * Ask for confirmation, optionally making the person type a word (a machine's name).
- * `onConfirm` runs while the dialog stays open; an error it throws is shown inside and the
- * dialog stays; success closes it. Resolves to onConfirm's result, or null when cancelled.
+ * Ask for confirmation, optionally making the person type a word (a machine's name) and
+ * fill in `inputs` ([{ name, label, ...input attributes }], e.g. a password).
+ * `onConfirm(values)` runs while the dialog stays open with the inputs' values by name; an
+ * error it throws is shown inside (and by the inputs it names) and the dialog stays; success
+ * closes it. Resolves to onConfirm's result, or null when cancelled.
  */
 export function confirmDialog({
   title,
@@ -15,6 +17,7 @@ export function confirmDialog({
   confirmLabel,
   danger = false,
   typeToConfirm = null,
+  inputs = [],
   onConfirm,
 }) {
   return new Promise((resolve) => {
@@ -43,11 +46,14 @@ export function confirmDialog({
         confirm.disabled = typed.input.value.trim() !== typeToConfirm;
       });
     }
+    const extra = inputs.map(({ name, ...attrs }) => ({ name, ...field({ name, ...attrs }) }));
+    const values = () => Object.fromEntries(extra.map(({ name, input }) => [name, input.value]));
     const form = h(
       'form',
       { class: 'dialog-form', novalidate: true },
       h('h2', { id: titleId }, title),
       h('div', { id: bodyId, class: 'dialog-body' }, body),
+      extra.map((item) => item.element),
       typed?.element,
       errors,
       h('div', { class: 'dialog-actions' }, cancel, confirm),
@@ -77,15 +83,23 @@ export function confirmDialog({
         typed.input.focus();
         return;
       }
+      const empty = extra.find((item) => item.input.required && !item.input.value.trim());
+      if (empty) {
+        empty.setError('Fill this in.');
+        empty.input.focus();
+        return;
+      }
       busy = true;
       confirm.disabled = true;
       cancel.disabled = true;
       confirm.setAttribute('aria-busy', 'true');
       showMessage(errors, null);
+      for (const item of extra) item.setError(null);
       try {
-        result = (await onConfirm()) ?? true;
+        result = (await onConfirm(values())) ?? true;
         close();
       } catch (error) {
+        showFieldErrors(error, Object.fromEntries(extra.map((item) => [item.name, item])));
         showMessage(errors, error);
         confirm.disabled = false;
         cancel.disabled = false;
@@ -97,6 +111,6 @@ export function confirmDialog({
 
     document.body.append(dialog);
     dialog.showModal();
-    (typed ? typed.input : cancel).focus();
+    (extra[0]?.input || typed?.input || cancel).focus();
   });
 }

@@ -68,3 +68,13 @@ export function announce(message) {
     region.textContent = message;
   }, 30);
 }
+
+/** A titled card: a <section class="card"> named by its own <h2 id>. */
+export function card({ id, title, className = '' }, ...children) {
+  return h(
+    'section',
+    { class: `card ${className}`.trim(), 'aria-labelledby': id },
+    h('h2', { id }, title),
+    children,
+  );
+}

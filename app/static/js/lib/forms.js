@@ -1,6 +1,6 @@
 // Labelled form fields and alert boxes, wired for assistive technology.
 
-import { ApiError } from './api.js';
+import { ApiError, fieldMessages } from './api.js';
 import { h, setText, show, uid } from './dom.js';
 
 /**
@@ -35,17 +35,36 @@ export function field({ label, hint, id = uid('field'), tag = 'input', ...attrs 
   return { element, input, setError };
 }
 
+/**
+ * Show an API answer's per-field messages under their fields ({name: field}), clearing the
+ * others; returns the first field with a message, to focus.
+ */
+export function showFieldErrors(error, fields) {
+  const messages = fieldMessages(error);
+  let first = null;
+  for (const [name, item] of Object.entries(fields)) {
+    item.setError(messages[name]);
+    if (messages[name] && !first) first = item;
+  }
+  return first;
+}
+
 /** An alert box, hidden until it has something to say. kind: error | success | info. */
 export function alertBox(kind = 'error') {
   const role = kind === 'error' ? 'alert' : 'status';
   return h('div', { class: `alert alert-${kind}`, role, hidden: true });
 }
 
-/** Show a message (or an ApiError's message) in an alert box; null hides it. */
+/** Show a message (text, a node, or an ApiError's message) in an alert box; null hides it. */
 export function showMessage(box, messageOrError) {
   if (!messageOrError) {
     show(box, false);
     box.replaceChildren();
+    return;
+  }
+  if (messageOrError instanceof Node) {
+    box.replaceChildren(messageOrError);
+    show(box, true);
     return;
   }
   const text =
@@ -71,4 +90,70 @@ export async function whileBusy(button, busyLabel, work) {
     button.removeAttribute('aria-busy');
     button.textContent = label;
   }
+}
+
+/**
+ * A form: `children`, an error box, a success box and a submit button. On submit the boxes
+ * are cleared, `validate()` may stop it (returning false), then `send()` runs while the
+ * button is busy. A message `send` resolves to is shown as success (and focused with
+ * `focusDone`, when the form was emptied); an error it throws is
+ * shown, and marked on `fields` ({name: field}) when the API names them, focusing the first;
+ * `onError(error, markedField)` may add to that. Returns { form, submit }.
+ */
+export function submitForm({
+  children,
+  label,
+  busyLabel,
+  fields = {},
+  block = false,
+  focusDone = false,
+  validate = () => true,
+  send,
+  onError = null,
+}) {
+  const errors = alertBox('error');
+  const done = alertBox('success');
+  done.setAttribute('tabindex', '-1');
+  const submit = h(
+    'button',
+    { type: 'submit', class: `button button-primary${block ? ' button-block' : ''}` },
+    label,
+  );
+  const form = h(
+    'form',
+    { class: 'stack', novalidate: true },
+    children,
+    errors,
+    done,
+    block ? submit : h('div', {}, submit),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    showMessage(errors, null);
+    showMessage(done, null);
+    for (const item of Object.values(fields)) item.setError(null);
+    if (!validate()) return;
+    await whileBusy(submit, busyLabel, async () => {
+      try {
+        const message = await send();
+        showMessage(done, message);
+        if (message && focusDone) done.focus();
+      } catch (error) {
+        showMessage(errors, error);
+        const marked = showFieldErrors(error, fields);
+        marked?.input.focus();
+        onError?.(error, marked);
+      }
+    });
+  });
+  return { form, submit };
+}
+
+/** Mark and focus the first of the [field, message] pairs left blank; true if none is. */
+export function requireFilled(pairs) {
+  const blank = pairs.find(([item]) => !item.input.value.trim());
+  if (!blank) return true;
+  blank[0].setError(blank[1]);
+  blank[0].input.focus();
+  return false;
 }

@@ -1,17 +1,17 @@
 // The two page frames: the signed-in app (header, navigation, main) and the centred card
 // of the log-in and sign-up pages. Frames persist across navigations; only <main> changes.
 
-import { h, setText } from './dom.js';
+import { h, setText, show } from './dom.js';
+import { isStaff } from './session.js';
 
 const STATIC = '/static';
 
-// Billing and Support are placeholders until their APIs land (see pages/billing.js and
-// pages/support.js); their nav entries are already here.
 export const NAV = [
   { href: '/app/instances', label: 'Instances' },
   { href: '/app/billing', label: 'Billing' },
   { href: '/app/support', label: 'Support' },
   { href: '/app/settings', label: 'Settings' },
+  { href: '/app/staff/tickets', label: 'Staff', staffOnly: true },
 ];
 
 let frame = null; // { kind, main, ... }
@@ -41,6 +41,7 @@ export function appFrame(user, { onLogout }) {
       'Menu',
     );
     const links = NAV.map((item) => h('a', { href: item.href, class: 'nav-link' }, item.label));
+    const items = links.map((link) => h('li', {}, link));
     const who = h('span', { class: 'account-name' });
     const logout = h(
       'button',
@@ -50,7 +51,7 @@ export function appFrame(user, { onLogout }) {
     const nav = h(
       'nav',
       { id: navId, class: 'primary-nav', 'aria-label': 'Main' },
-      h('ul', { class: 'nav-list' }, links.map((link) => h('li', {}, link))),
+      h('ul', { class: 'nav-list' }, items),
       h('div', { class: 'account' }, who, logout),
     );
     const header = h(
@@ -66,8 +67,11 @@ export function appFrame(user, { onLogout }) {
     logout.addEventListener('click', () => onLogout(logout));
     const main = h('main', { id: 'main', class: 'page', tabindex: '-1' });
     root.replaceChildren(header, main);
-    frame = { kind: 'app', main, links, who, toggle, nav };
+    frame = { kind: 'app', main, links, items, who, toggle, nav };
   }
+  NAV.forEach((item, index) => {
+    if (item.staffOnly) show(frame.items[index], isStaff(user));
+  });
   setText(frame.who, user.full_name || user.email);
   frame.who.title = user.email;
   // Close the phone menu after each navigation.
@@ -104,4 +108,19 @@ export function authFrame() {
   ));
   frame = { kind: 'auth', main };
   return main;
+}
+
+/** The "← back" link above a page's heading. */
+export function breadcrumb(href, label) {
+  return h(
+    'p',
+    { class: 'breadcrumb' },
+    h('a', { href }, h('span', { 'aria-hidden': 'true' }, '← '), label),
+  );
+}
+
+/** Say in `main` that the thing at this address (`what`: "Machine") is not there. */
+export function showMissing(main, ctx, what, explanation) {
+  ctx.setTitle(`${what} not found`);
+  main.append(h('h1', {}, `${what} not found`), h('p', {}, explanation));
 }

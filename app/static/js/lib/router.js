@@ -2,14 +2,11 @@
 
 let renderCurrent = null;
 
-/** Paths the dashboard renders itself; everything else is a normal link. */
+const PUBLIC_PAGES = new Set(['/login', '/signup', '/reset-password', '/confirm-email']);
+
+/** Paths the dashboard renders itself; everything else (help pages, files) is a normal link. */
 export function isAppPath(pathname) {
-  return (
-    pathname === '/app' ||
-    pathname.startsWith('/app/') ||
-    pathname === '/login' ||
-    pathname === '/signup'
-  );
+  return pathname === '/app' || pathname.startsWith('/app/') || PUBLIC_PAGES.has(pathname);
 }
 
 /** The route whose path ('/app/instances/:id') matches, with its decoded params. */

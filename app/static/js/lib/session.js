@@ -33,3 +33,14 @@ export function clearUser() {
   user = null;
   known = true;
 }
+
+/** Ask the server again on the next page (the account changed elsewhere: a new address). */
+export function forgetUser() {
+  user = null;
+  known = false;
+}
+
+/** Staff and admins answer support tickets. */
+export function isStaff(account) {
+  return account?.role === 'staff' || account?.role === 'admin';
+}

@@ -4,7 +4,7 @@
 import { api } from '../lib/api.js';
 import { copyableValue } from '../lib/clipboard.js';
 import { confirmDialog } from '../lib/dialog.js';
-import { announce, h, replaceChildren, setText, show } from '../lib/dom.js';
+import { announce, card, h, replaceChildren, setText, show } from '../lib/dom.js';
 import { alertBox, showMessage } from '../lib/forms.js';
 import {
   dateTime,
@@ -18,12 +18,14 @@ import {
   updateStatusBadge,
 } from '../lib/format.js';
 import { JOB_LABELS, JOB_WORK, forgetJob, isFinished, trackJob, trackedJob } from '../lib/jobs.js';
+import { breadcrumb, showMissing } from '../lib/layout.js';
 import { Poller } from '../lib/poller.js';
 
 const BUSY_POLL_MS = 1000;
 const IDLE_POLL_MS = 5000;
 const USAGE_REFRESH_MS = 30000;
 const NO_CREDENTIALS = new Set(['terminating', 'terminated', 'failed']);
+const BUILDING = new Set(['pending_payment', 'provisioning', 'booting']);
 
 /** A definition list whose values are updated in place. */
 function definitions(names) {
@@ -140,22 +142,9 @@ function jobPanel(onDismiss) {
 export default {
   title: 'Machine',
   async mount(main, ctx) {
-    const breadcrumb = h(
-      'p',
-      { class: 'breadcrumb' },
-      h(
-        'a',
-        { href: '/app/instances' },
-        h('span', { 'aria-hidden': 'true' }, '← '),
-        'All instances',
-      ),
-    );
-    main.append(breadcrumb);
+    main.append(breadcrumb('/app/instances', 'All instances'));
     if (!/^\d+$/.test(ctx.params.id)) {
-      main.append(
-        h('h1', {}, 'Machine not found'),
-        h('p', {}, 'There is no machine at this address.'),
-      );
+      showMissing(main, ctx, 'Machine', 'There is no machine at this address.');
       return;
     }
     const id = Number(ctx.params.id);
@@ -169,11 +158,7 @@ export default {
       if (!ctx.isCurrent()) return;
       loading.remove();
       if (error.status === 404) {
-        ctx.setTitle('Machine not found');
-        main.append(
-          h('h1', {}, 'Machine not found'),
-          h('p', {}, 'This machine does not exist or is not yours.'),
-        );
+        showMissing(main, ctx, 'Machine', 'This machine does not exist or is not yours.');
         return;
       }
       throw error;
@@ -191,6 +176,8 @@ export default {
     const badge = statusBadge(instance.status);
     const subtitle = h('p', { class: 'muted subtitle' });
     const reasonBox = h('div', { class: 'alert alert-warning', role: 'status', hidden: true });
+    const checkout = ctx.query.get('checkout');
+    const paymentBox = h('div', { class: 'alert payment-status', role: 'status', hidden: true });
     const pollError = alertBox('error');
 
     // -- job progress ------------------------------------------------------------------
@@ -228,10 +215,8 @@ export default {
     const credentials = h('div', { id: 'credentials', class: 'credentials', hidden: true });
     const connectIntro = h('p', { class: 'muted' });
     const credentialsError = alertBox('error');
-    const connectCard = h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'connect-title' },
-      h('h2', { id: 'connect-title' }, 'Connect'),
+    const connectCard = card(
+      { id: 'connect-title', title: 'Connect' },
       connectIntro,
       h('div', { class: 'button-row' }, rdpLink, rdpWaiting, revealButton),
       credentialsError,
@@ -281,10 +266,8 @@ export default {
     const terminate = h('button', { type: 'button', class: 'button button-danger' }, 'Terminate…');
     const powerHint = h('p', { class: 'muted small', id: 'power-hint' });
     const terminatedNote = h('p', { class: 'muted', hidden: true });
-    const powerCard = h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'power-title' },
-      h('h2', { id: 'power-title' }, 'Power'),
+    const powerCard = card(
+      { id: 'power-title', title: 'Power' },
       h('div', { class: 'button-row' }, restart, stop, start, terminate),
       powerHint,
       terminatedNote,
@@ -315,6 +298,7 @@ export default {
         h('div', { class: 'title-group' }, heading, badge),
         subtitle,
       ),
+      paymentBox,
       reasonBox,
       pollError,
       progress.panel,
@@ -323,16 +307,12 @@ export default {
         { class: 'detail-grid' },
         connectCard,
         powerCard,
-        h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'details-title' },
-          h('h2', { id: 'details-title' }, 'Details'),
+        card(
+          { id: 'details-title', title: 'Details' },
           details.list,
         ),
-        h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'usage-title' },
-          h('h2', { id: 'usage-title' }, 'Usage'),
+        card(
+          { id: 'usage-title', title: 'Usage' },
           usage.list,
           usageError,
         ),
@@ -354,6 +334,7 @@ export default {
         replaceChildren(reasonBox, h('p', {}, h('strong', {}, 'Note: '), instance.status_reason));
       }
       show(reasonBox, Boolean(instance.status_reason));
+      renderPayment();
 
       const active = status === 'active';
       const terminated = status === 'terminated';
@@ -408,6 +389,42 @@ export default {
       setValue(details.values.created, dateTime(instance.created_at));
     };
 
+    // Just paid: the payment's webhook starts the setup any second now.
+    const awaitingWebhook = () => checkout === 'success' && instance.status === 'pending_payment';
+
+    // Back from the payment page (?checkout=success|cancelled), or still unpaid.
+    const renderPayment = () => {
+      const { status } = instance;
+      let kind = null;
+      let message = null;
+      if (checkout === 'success' && status !== 'terminated' && status !== 'failed') {
+        kind = 'success';
+        message = BUILDING.has(status)
+          ? 'Payment received — building your desktop.'
+          : 'Payment received — your desktop is ready.';
+      } else if (status === 'pending_payment') {
+        kind = 'warning';
+        message =
+          (checkout === 'cancelled' ? 'The payment was cancelled. ' : '') +
+          'This machine is set up once its first month is paid.';
+      }
+      if (!message) {
+        show(paymentBox, false);
+        return;
+      }
+      paymentBox.className = `alert alert-${kind} payment-status`;
+      const payUrl = kind === 'warning' ? instance.checkout_url || '' : '';
+      const key = `${message}|${payUrl}`;
+      if (paymentBox.dataset.key !== key) {
+        const pay = payUrl
+          ? h('a', { class: 'button button-primary button-small', href: payUrl }, 'Pay now')
+          : null;
+        replaceChildren(paymentBox, h('p', {}, message), pay);
+        paymentBox.dataset.key = key;
+      }
+      show(paymentBox, true);
+    };
+
     const loadUsage = async () => {
       try {
         const figures = await api.get(`/api/instances/${id}/usage`);
@@ -437,6 +454,26 @@ export default {
           const outcome = job.state === 'failed' ? 'failed' : 'finished';
           announce(`${label} of ${instance.name} ${outcome}.`);
         }
+      }
+    };
+
+    /**
+     * A job started elsewhere (by the payment, in another tab): follow the running one, or
+     * (`setup`) show the setup that a payment started even when it already finished.
+     */
+    const findJob = async ({ setup = false } = {}) => {
+      let jobs;
+      try {
+        ({ jobs } = await api.get(`/api/instances/${id}/jobs`));
+      } catch {
+        return; // the status alone still shows what happens
+      }
+      const found = setup
+        ? jobs.find((candidate) => candidate.kind === 'provision')
+        : jobs.find((candidate) => !isFinished(candidate));
+      if (found && ctx.isCurrent() && !jobRunning()) {
+        if (!isFinished(found)) trackJob(id, found.id);
+        onJob(found);
       }
     };
 
@@ -498,13 +535,16 @@ export default {
         if (instance.status !== lastStatus) {
           if (!jobRunning()) {
             announce(`${instance.name} is now ${statusLabel(instance.status).toLowerCase()}.`);
+            if (lastStatus === 'pending_payment') await findJob({ setup: true });
+            else if (isTransitional(instance.status)) await findJob();
+            render();
           }
           lastStatus = instance.status;
           loadUsage();
         } else if (Date.now() - usageFetchedAt > USAGE_REFRESH_MS) {
           loadUsage();
         }
-        return jobRunning() || isTransitional(instance.status);
+        return jobRunning() || isTransitional(instance.status) || awaitingWebhook();
       } catch (error) {
         if (ctx.isCurrent()) showMessage(pollError, error);
         throw error;
@@ -521,10 +561,15 @@ export default {
         forgetJob(id); // gone or not ours: nothing to follow
       }
     }
+    if (!jobRunning() && isTransitional(instance.status)) {
+      await findJob();
+      render();
+    }
     if (!ctx.isCurrent()) return;
     loadUsage();
     poller = new Poller(poll, { interval: IDLE_POLL_MS, busyInterval: BUSY_POLL_MS });
-    poller.start(jobRunning() || isTransitional(instance.status) ? BUSY_POLL_MS : IDLE_POLL_MS);
+    const busy = jobRunning() || isTransitional(instance.status) || awaitingWebhook();
+    poller.start(busy ? BUSY_POLL_MS : IDLE_POLL_MS);
     ctx.onDispose(() => poller.stop());
   },
 };

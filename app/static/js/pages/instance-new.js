@@ -1,10 +1,12 @@
 // Order a machine: plan (price and specs from /api/plans), operating system, and a region
-// among those the chosen plan is offered in.
+// among those the chosen plan is offered in. The order answers either a provisioning job
+// (followed on the machine's page) or a payment page to go to first.
 
 import { api, fieldMessages } from '../lib/api.js';
-import { h, setText, uid } from '../lib/dom.js';
+import { announce, h, setText, uid } from '../lib/dom.js';
 import { alertBox, showMessage, whileBusy } from '../lib/forms.js';
 import { trackJob } from '../lib/jobs.js';
+import { breadcrumb } from '../lib/layout.js';
 import { money, osName, planSpecs, regionName, sortRegions } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 
@@ -50,20 +52,21 @@ function planOption(plan, checked) {
   );
 }
 
+/** Leave for the payment page (only ever an http(s) address). */
+function payAt(url) {
+  const target = new URL(url, window.location.href);
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    throw new Error(`Refusing to open the payment page at ${url}`);
+  }
+  announce('Opening the payment page.');
+  window.location.assign(target.href);
+}
+
 export default {
   title: 'New machine',
   async mount(main, ctx) {
     main.append(
-      h(
-        'p',
-        { class: 'breadcrumb' },
-        h(
-          'a',
-          { href: '/app/instances' },
-          h('span', { 'aria-hidden': 'true' }, '← '),
-          'All instances',
-        ),
-      ),
+      breadcrumb('/app/instances', 'All instances'),
       h('div', { class: 'page-header' }, h('h1', {}, 'New machine')),
     );
     const loading = h('p', { class: 'muted' }, 'Loading plans…');
@@ -189,6 +192,11 @@ export default {
         try {
           const body = { plan: selectedPlan().code, os_type: selectedOs(), region: region.value };
           const ordered = await api.post('/api/instances', body);
+          if (ordered.checkout_url) {
+            // Paid orders: Stripe's payment page, which comes back to the machine's page.
+            payAt(ordered.checkout_url);
+            return;
+          }
           trackJob(ordered.instance.id, ordered.job.id);
           navigate(`/app/instances/${ordered.instance.id}`);
         } catch (error) {

@@ -1,12 +1,11 @@
 // Sign up: POST /api/auth/signup signs the new account in.
 
-import { api, fieldMessages, setCsrfToken } from '../lib/api.js';
+import { MIN_PASSWORD } from '../lib/account.js';
+import { api, setCsrfToken } from '../lib/api.js';
 import { h } from '../lib/dom.js';
-import { alertBox, field, showMessage, whileBusy } from '../lib/forms.js';
+import { alertBox, field, showFieldErrors, showMessage, whileBusy } from '../lib/forms.js';
 import { navigate } from '../lib/router.js';
 import { setUser } from '../lib/session.js';
-
-const MIN_PASSWORD = 10;
 
 export default {
   title: 'Create your account',
@@ -68,11 +67,9 @@ export default {
           setUser(session.user);
           navigate('/app/instances', { replace: true });
         } catch (error) {
-          const fields = fieldMessages(error);
-          email.setError(fields.email);
-          password.setError(fields.password);
+          const wrong = showFieldErrors(error, { email, password });
           showMessage(errors, error);
-          (fields.password && !fields.email ? password.input : email.input).focus();
+          (wrong || email).input.focus();
         }
       });
     });

@@ -1,0 +1,6 @@
+// Facts about this deployment that the server writes into the shell.
+
+/** The address customers write to for help (the server's SUPPORT_EMAIL). */
+export function supportEmail() {
+  return document.querySelector('meta[name="support-email"]')?.getAttribute('content') || '';
+}
