@@ -16,18 +16,24 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.errors import register_error_handlers
     from app.extensions import csrf, db, login_manager, migrate
     from app.logs import configure_logging
+    from app.security.headers import init_security_headers
+    from app.security.https import init_https
+    from app.security.rate_limits import init_rate_limits
     from app.tasking import celery_init_app
     from app.web import register_web
 
     app = Flask(__name__)
     app.config.from_object(config_class or config_for())
     configure_logging(app)
+    init_https(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     init_auth(app)
+    init_rate_limits(app)
+    init_security_headers(app)
     register_error_handlers(app)
     register_api(app)
     register_web(app)

@@ -25,6 +25,7 @@ from app.schemas.account import (
 )
 from app.schemas.auth import PreferencesSchema
 from app.schemas.common import MessageSchema
+from app.security.rate_limits import auth_limits
 from app.services import account_deletion, account_settings, two_factor
 
 blp = Blueprint(
@@ -55,6 +56,7 @@ class Preferences(MethodView):
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @login_required
+@auth_limits
 def change_password(body: dict[str, str]) -> None:
     """Change the password; every other session and every earlier API token stop working."""
     user = current_user._get_current_object()  # the User itself: login_user keeps it in g
@@ -66,6 +68,7 @@ def change_password(body: dict[str, str]) -> None:
 @blp.route("/password/reset", methods=["POST"])
 @blp.arguments(PasswordResetRequestSchema)
 @blp.response(202, MessageSchema)
+@auth_limits
 def request_password_reset(body: dict[str, str]) -> dict[str, str]:
     """E-mail a reset link; the answer is the same whether or not the address has an account."""
     account_settings.request_password_reset(body["email"])
@@ -75,6 +78,7 @@ def request_password_reset(body: dict[str, str]) -> dict[str, str]:
 @blp.route("/password/reset/confirm", methods=["POST"])
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
+@auth_limits
 def reset_password(body: dict[str, str]) -> None:
     """Set a new password with the token of a reset link (once, within the hour)."""
     account_settings.reset_password(body["token"], body["password"])
@@ -84,6 +88,7 @@ def reset_password(body: dict[str, str]) -> None:
 @blp.arguments(EmailChangeSchema)
 @blp.response(202, MessageSchema)
 @login_required
+@auth_limits
 def request_email_change(body: dict[str, str]) -> dict[str, str]:
     """Send a confirmation link to the new address; nothing changes until it is followed."""
     account_settings.request_email_change(current_user, body["new_email"], body["password"])
@@ -111,6 +116,7 @@ def two_factor_status() -> dict[str, Any]:
 @blp.arguments(PasswordConfirmSchema)
 @blp.response(200, TwoFactorSetupSchema)
 @login_required
+@auth_limits
 def begin_two_factor(body: dict[str, str]) -> tuple[dict[str, str], int, dict[str, str]]:
     """A new secret as an otpauth URI and QR code, in force once confirmed with a code."""
     return two_factor.begin(current_user, body["password"]), 200, NO_STORE
@@ -120,6 +126,7 @@ def begin_two_factor(body: dict[str, str]) -> tuple[dict[str, str], int, dict[st
 @blp.arguments(CodeSchema)
 @blp.response(200, RecoveryCodesSchema)
 @login_required
+@auth_limits
 def confirm_two_factor(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Turn two-factor sign-in on with a first code; the recovery codes are shown this once."""
     return {"recovery_codes": two_factor.confirm(current_user, body["code"])}, 200, NO_STORE
@@ -129,6 +136,7 @@ def confirm_two_factor(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[
 @blp.arguments(TwoFactorDisableSchema)
 @blp.response(204)
 @login_required
+@auth_limits
 def disable_two_factor(body: dict[str, str]) -> None:
     """Turn two-factor sign-in off (password and a code)."""
     two_factor.disable(current_user, body["password"], body["code"])
@@ -138,6 +146,7 @@ def disable_two_factor(body: dict[str, str]) -> None:
 @blp.arguments(CodeSchema)
 @blp.response(200, RecoveryCodesSchema)
 @login_required
+@auth_limits
 def regenerate_recovery_codes(body: dict[str, str]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """New recovery codes, shown this once; the old ones stop working."""
     codes = two_factor.regenerate_recovery_codes(current_user, body["code"])
@@ -157,6 +166,7 @@ def export() -> tuple[dict[str, Any], int, dict[str, str]]:
 @blp.arguments(PasswordConfirmSchema)
 @blp.response(202, MessageSchema)
 @login_required
+@auth_limits
 def delete_account(body: dict[str, str]) -> dict[str, str]:
     """Delete the account: signed out at once; machines terminated, then personal data erased."""
     account_deletion.request(current_user, body["password"])

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from app.api.account import NO_STORE
 from app.schemas.auth import (
     LoginResultSchema,
     LoginSchema,
@@ -21,6 +22,7 @@ from app.schemas.auth import (
     TwoFactorLoginSchema,
     UserSchema,
 )
+from app.security.rate_limits import auth_limits
 from app.services import accounts, tokens, two_factor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and sessions")
@@ -33,6 +35,7 @@ def _session_body(user: Any) -> dict[str, Any]:
 @blp.route("/signup", methods=["POST"])
 @blp.arguments(SignupSchema)
 @blp.response(201, SessionSchema)
+@auth_limits
 def signup(body: dict[str, Any]) -> dict[str, Any]:
     """Create an account and sign in."""
     user = accounts.sign_up(body["email"], body["password"])
@@ -43,6 +46,7 @@ def signup(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
+@auth_limits
 def login(body: dict[str, Any]) -> dict[str, Any]:
     """Sign in with e-mail and password; with two-factor on, answers with a challenge."""
     user = accounts.authenticate(body["email"], body["password"])
@@ -56,6 +60,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/login/2fa", methods=["POST"])
 @blp.arguments(TwoFactorLoginSchema)
 @blp.response(200, LoginResultSchema)
+@auth_limits
 def login_second_factor(body: dict[str, Any]) -> dict[str, Any]:
     """Finish signing in with the challenge and an authenticator or recovery code."""
     user, remember = two_factor.complete_login(body["challenge"], body["code"])
@@ -106,10 +111,10 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Create a token; its secret is in this response only."""
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """Create a token; its secret is in this response only (never cached)."""
         token, raw = tokens.create(current_user, body["name"])
-        return {
+        created = {
             "id": token.id,
             "name": token.name,
             "prefix": token.prefix,
@@ -117,6 +122,7 @@ class Tokens(MethodView):
             "last_used_at": token.last_used_at,
             "token": raw,
         }
+        return created, 201, NO_STORE
 
 
 @blp.route("/tokens/<int:token_id>", methods=["DELETE"])

@@ -8,6 +8,7 @@ from flask import Response
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from app.api.account import NO_STORE
 from app.schemas.instances import (
     CredentialsSchema,
     InstancePageSchema,
@@ -108,9 +109,9 @@ def rdp_file(instance_id: int) -> Response:
 @blp.route("/<int:instance_id>/credentials", methods=["GET"])
 @blp.response(200, CredentialsSchema)
 @login_required
-def credentials(instance_id: int) -> dict[str, str]:
-    """Username and password of the machine (audited)."""
-    return instances.credentials(current_user, instance_id)
+def credentials(instance_id: int) -> tuple[dict[str, str], int, dict[str, str]]:
+    """Username and password of the machine (audited, never cached)."""
+    return instances.credentials(current_user, instance_id), 200, NO_STORE
 
 
 @blp.route("/<int:instance_id>/usage", methods=["GET"])
