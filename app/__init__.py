@@ -12,7 +12,9 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app import models  # noqa: F401  (registers the tables with the metadata)
     from app.api import register_api
     from app.auth import init_auth
+    from app.cache import init_cache
     from app.cli import register_cli
+    from app.compression import init_compression
     from app.errors import register_error_handlers
     from app.extensions import csrf, db, login_manager, migrate
     from app.logs import configure_logging
@@ -20,11 +22,13 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.security.https import init_https
     from app.security.rate_limits import init_rate_limits
     from app.tasking import celery_init_app
+    from app.timing import init_timing
     from app.web import register_web
 
     app = Flask(__name__)
     app.config.from_object(config_class or config_for())
     configure_logging(app)
+    init_timing(app)  # first: its clock spans every other hook
     init_https(app)
 
     db.init_app(app)
@@ -34,6 +38,8 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     init_auth(app)
     init_rate_limits(app)
     init_security_headers(app)
+    init_compression(app)
+    init_cache(app)
     register_error_handlers(app)
     register_api(app)
     register_web(app)

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from app.schemas.instances import PlanListSchema
+from app import cache
+from app.schemas.instances import PlanListSchema, PlanSchema
 from app.services import catalog
 
 blp = Blueprint("plans", __name__, url_prefix="/api/plans", description="Catalogue")
@@ -15,5 +16,9 @@ blp = Blueprint("plans", __name__, url_prefix="/api/plans", description="Catalog
 @blp.route("", methods=["GET"])
 @blp.response(200, PlanListSchema)
 def list_plans() -> dict[str, Any]:
-    """Plans with price, specs and regions."""
-    return {"plans": catalog.active_plans()}
+    """Plans with price, specs and regions (cached until the catalogue changes)."""
+    return {"plans": cache.get_or_load(catalog.CACHE_NAMESPACE, "active", _dump_active_plans)}
+
+
+def _dump_active_plans() -> list[dict[str, Any]]:
+    return PlanSchema(many=True).dump(catalog.active_plans())

@@ -1,4 +1,8 @@
-"""The plan catalogue: data in app/data/catalog.json, mirrored into the plans table."""
+"""The plan catalogue: data in app/data/catalog.json, mirrored into the plans table.
+
+The public catalogue is cached in Redis (namespace `CACHE_NAMESPACE`); loading the
+catalogue invalidates it when the change commits.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import cache
 from app.extensions import db
 from app.models import Plan
 
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
+CACHE_NAMESPACE = "catalogue"
 
 PLAN_FIELDS = (
     "name",
@@ -41,6 +47,7 @@ def load(path: Path = CATALOG_FILE) -> list[Plan]:
         loaded.append(plan)
     for retired in existing.values():
         retired.active = False
+    cache.invalidate_after_commit(CACHE_NAMESPACE)
     db.session.commit()
     return loaded
 

@@ -1,12 +1,8 @@
 """The customer's side of the support centre: the FAQ and their own tickets."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.models import AuditEvent, SupportTicket, TicketMessage
 from tests.support.api import Customer, error_of
@@ -22,29 +18,15 @@ SEED_QUESTIONS = [
 ]
 
 
-@contextmanager
-def _statements(database: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-
-
 def test_the_faq_is_public_holds_the_seeds_questions_and_needs_no_database(
     client: FlaskClient, database: Database
 ) -> None:
     client.get("/api/support/faq")  # the first call reads the file
-    with _statements(database) as statements:
+    with database.statements() as statements:
         response = client.get("/api/support/faq")
     assert response.status_code == 200 and statements == []
-    with _statements(database) as statements:
-        client.get("/api/plans")
+    with database.statements() as statements:
+        client.get("/api/health")
     assert statements, "the listener sees the queries of a route that makes some"
     assert "max-age" in response.headers["Cache-Control"]
     faqs = response.get_json()["faqs"]

@@ -6,9 +6,11 @@ the database through short sessions of their own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, event, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -40,3 +42,17 @@ class Database:
         with self.session() as session:
             session.add_all(rows)
             session.commit()
+
+    @contextmanager
+    def statements(self) -> Iterator[list[str]]:
+        """Every SQL statement sent while the block runs, by the app or anyone else."""
+        seen: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(self.engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(self.engine, "before_cursor_execute", record)
