@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.keys_cli import keys_cli
 from app.services import catalog, stripe_catalog
 
 catalog_cli = AppGroup("catalog", help="The plan catalogue.")
@@ -29,3 +30,4 @@ def sync_catalog() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(keys_cli)
