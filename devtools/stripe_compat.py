@@ -18,7 +18,8 @@ What it adds or corrects, one section each:
   ``customer.subscription.updated`` with ``previous_attributes``.
 - Invoices: ``Invoice.create`` bills pending items only (``pending_invoice_items_behavior``,
   restricted to the subscription's items when one is given), ``finalize``, list by ``status``
-  and ``created``, and ``pay`` answers a declined card with 402 and ``invoice.payment_failed``.
+  and ``created``, ``pay`` answers a declined card with 402 and ``invoice.payment_failed``,
+  and ``void`` ends only a first invoice's subscription and sends ``invoice.voided``.
 - Small patches to localstripe's classes (`install_patches`): ``price`` and the current
   period on subscription items and invoice lines, and an ``invoice.paid`` event.
 - Idempotency keys: a POST replayed with the same ``Idempotency-Key`` gets the first answer;
@@ -45,6 +46,7 @@ from localstripe.resources import (
     InvoiceItem,
     InvoiceLineItem,
     List,
+    PaymentIntent,
     Plan,
     Product,
     Subscription,
@@ -537,6 +539,31 @@ async def pay_invoice(request: web.Request) -> web.Response:
     return json_response(invoice._export(expand=params.get("expand")))
 
 
+async def void_invoice(request: web.Request) -> web.Response:
+    """Void as Stripe does: only a first invoice ends its subscription (localstripe ends it
+    for any), a past-due subscription with nothing left due is active again, and
+    ``invoice.voided`` is sent."""
+    params = await post_params(request)
+    invoice = Invoice._api_retrieve(request.match_info["id"])
+    subscription = (
+        Subscription._api_retrieve(invoice.subscription) if invoice.subscription else None
+    )
+    if subscription is None or subscription.status == "incomplete":
+        Invoice._api_void_invoice(invoice.id)
+    else:
+        if invoice.status not in ("draft", "open"):
+            raise invalid("You can only void draft or open invoices.")
+        if invoice.payment_intent:
+            PaymentIntent._api_cancel(invoice.payment_intent)
+        invoice._draft = False
+        invoice._voided = True
+        invoice.status_transitions["voided_at"] = int(time.time())
+        if subscription.status == "past_due":
+            subscription.status = "active"
+    send_event("invoice.voided", invoice)
+    return json_response(invoice._export(expand=params.get("expand")))
+
+
 async def list_invoices(request: web.Request) -> web.Response:
     params = query_params(request)
     expand = params.pop("expand", None)
@@ -674,4 +701,5 @@ ROUTES: list[Route] = [
     ("POST", "/v1/invoices/create_preview", preview_invoice),
     ("POST", "/v1/invoices/{id}/finalize", finalize_invoice),
     ("POST", "/v1/invoices/{id}/pay", pay_invoice),
+    ("POST", "/v1/invoices/{id}/void", void_invoice),
 ]

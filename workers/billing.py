@@ -69,7 +69,11 @@ def bill_plan_change(job: Job) -> None:
     billing_mirror.subscription(updated.to_dict(), int(utcnow().timestamp()))
     billing_mirror.invoice(invoice.to_dict())
     if invoice.status != "paid":
-        revert_plan_change(job)
+        # Declined: nothing is owed for a change that will not happen.
+        with stripe_errors():
+            voided = client().v1.invoices.void_invoice(str(invoice.id))
+        billing_mirror.invoice(voided.to_dict())
+        revert_plan_change(job, credit=False)
         raise PermanentProviderError("the payment for the plan change was declined")
     job.step = "billed"
     audit.record(
@@ -82,26 +86,34 @@ def bill_plan_change(job: Job) -> None:
     db.session.commit()
 
 
-def revert_plan_change(job: Job) -> None:
-    """Put the subscription back on the machine's current price, crediting the change."""
+def revert_plan_change(job: Job, *, credit: bool = True) -> None:
+    """Put the subscription back on the machine's current price; ``credit`` gives back
+    what the change was paid (Stripe prorates the way back)."""
     assert job.instance is not None
     subscription = _subscription_of(job.instance)
     price = job.instance.plan.stripe_price_id
     if price is None or subscription.stripe_price_id == price:
         return
     with stripe_errors():
-        updated = _change_price(subscription, price, idempotency_key("plan-revert", job))
+        updated = _change_price(
+            subscription, price, idempotency_key("plan-revert", job), credit=credit
+        )
     billing_mirror.subscription(updated.to_dict(), int(utcnow().timestamp()))
     db.session.commit()
 
 
-def _change_price(subscription: Subscription, price: str, key: str) -> stripe.Subscription:
+def _change_price(
+    subscription: Subscription, price: str, key: str, *, credit: bool = True
+) -> stripe.Subscription:
     stripe_client = client()
     remote = stripe_client.v1.subscriptions.retrieve(subscription.stripe_subscription_id)
     item = remote["items"].data[0]
     return stripe_client.v1.subscriptions.update(
         subscription.stripe_subscription_id,
-        {"items": [{"id": item.id, "price": price}], "proration_behavior": "always_invoice"},
+        {
+            "items": [{"id": item.id, "price": price}],
+            "proration_behavior": "always_invoice" if credit else "none",
+        },
         {"idempotency_key": key},
     )
 

@@ -130,7 +130,8 @@ def _plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Instance,
     if instance.status != S.ACTIVE:
         raise Conflict(f"Only an active instance can change plan; this one is {instance.status}.")
     assert instance.provider is not None
-    if instance.provider not in plan.offers or instance.region not in plan.regions:
+    offered_regions = plan.offers.get(instance.provider, {}).get("regions", {})
+    if instance.region not in offered_regions:
         raise Conflict(f"The {plan.name} plan is not offered where this instance runs.")
     if instance.provider == "contabo":
         raise Conflict(

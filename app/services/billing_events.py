@@ -3,7 +3,8 @@
 What each event does to our machines:
 - ``checkout.session.completed``: the order is paid, provisioning starts;
 - ``checkout.session.expired``: the unpaid order is closed, no machine is made;
-- ``invoice.paid`` / ``invoice.payment_succeeded``: dunning ends, a suspended machine resumes;
+- ``invoice.paid`` / ``invoice.payment_succeeded`` / ``invoice.voided``: once nothing is
+  left open, dunning ends and a suspended machine resumes;
 - ``invoice.payment_failed``: the subscription is past due and the owner is told; the
   machine is suspended once ``PAYMENT_GRACE_SECONDS`` pass (`billing.suspend_overdue`);
 - ``customer.subscription.deleted``: the machine is terminated;
@@ -23,7 +24,15 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import AppError
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Job, Subscription, User, WebhookEvent
+from app.models import (
+    Instance,
+    InstanceStatus,
+    Invoice,
+    Job,
+    Subscription,
+    User,
+    WebhookEvent,
+)
 from app.models.base import utcnow
 from app.services import audit, billing_mirror, jobs
 from app.services.stripe_gateway import client
@@ -163,11 +172,22 @@ def _invoice_event(obj: StripeObject, row: WebhookEvent) -> list[Job]:
     subscription = _subscription_by_stripe_id(invoice.stripe_subscription_id)
     if subscription is None:
         return []
-    if row.type == "invoice.payment_failed" and invoice.status != "paid":
+    if row.type == "invoice.payment_failed" and invoice.status == "open":
         return _payment_failed(subscription, invoice.id)
-    if row.type in ("invoice.paid", "invoice.payment_succeeded") and invoice.status == "paid":
-        return _payment_settled(subscription)
+    if row.type in SETTLING_EVENTS and invoice.status in ("paid", "void"):
+        still_open = db.session.scalar(
+            select(Invoice.id).where(
+                Invoice.stripe_subscription_id == invoice.stripe_subscription_id,
+                Invoice.status == "open",
+            )
+        )
+        if still_open is None:
+            return _payment_settled(subscription)
     return []
+
+
+# Events after which the subscription may owe nothing any more.
+SETTLING_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.voided")
 
 
 def _payment_failed(subscription: Subscription, invoice_id: int) -> list[Job]:

@@ -287,3 +287,31 @@ def test_while_stripe_is_down_pages_load_and_a_cancel_waits_for_it_to_return(
         local_stripe.start()
     wait_until(lambda: stripe_api().v1.subscriptions.retrieve(subscription_id).status == "canceled")
     wait_until(lambda: _subscription(database, instance["id"]).status == "canceled")
+
+
+def test_a_declined_upgrade_changes_nothing_and_owes_nothing(
+    client: FlaskClient, vultr: EmulatorHandle, database: Database
+) -> None:
+    customer = Customer(client)
+    instance = _active_machine(customer)
+    user = database.get(User, customer.id)
+    assert user is not None and user.stripe_customer_id is not None
+    set_card(user.stripe_customer_id, "pm_card_chargeCustomerFail")
+
+    response = customer.post(
+        "/api/billing/upgrade-plan", json={"instance_id": instance["id"], "new_plan": "performance"}
+    )
+    job = wait_for_job(customer, response.get_json()["job"]["id"])
+
+    assert job["state"] == "failed" and "declined" in job["error"]
+    after = client.get(f"/api/instances/{instance['id']}").get_json()
+    assert after["plan"] == "basic" and after["status"] == "active"
+    assert vultr.machines()[0]["plan"] == "vc2-2c-4gb"
+    subscription = _subscription(database, instance["id"])
+    remote = stripe_api().v1.subscriptions.retrieve(subscription.stripe_subscription_id)
+    assert remote["items"].data[0].price.id == subscription.stripe_price_id
+    assert remote.status == "active"
+    wait_until(lambda: {i.status for i in database.scalars(select(Invoice))} == {"paid", "void"})
+    time.sleep(2)  # every webhook of the attempt has been delivered and processed
+    assert _subscription(database, instance["id"]).past_due_since is None
+    assert _subscription(database, instance["id"]).amount_cents == 2900
