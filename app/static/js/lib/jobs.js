@@ -8,6 +8,8 @@ export const JOB_LABELS = {
   stop: 'Stop',
   start: 'Start',
   terminate: 'Termination',
+  change_plan: 'Plan change',
+  cancel_subscription: 'Cancellation',
 };
 
 export const JOB_WORK = {
@@ -16,6 +18,8 @@ export const JOB_WORK = {
   stop: 'Shutting the machine down',
   start: 'Starting the machine',
   terminate: 'Destroying the machine',
+  change_plan: 'Invoicing the difference and resizing the machine',
+  cancel_subscription: 'Ending the subscription at the end of its period',
 };
 
 export function isFinished(job) {

@@ -88,10 +88,14 @@ export default {
               h(
                 'td',
                 { dataset: { label: 'Customer' } },
-                ticket.customer.full_name || ticket.customer.email,
-                ticket.customer.full_name
-                  ? h('span', { class: 'muted small block' }, ticket.customer.email)
-                  : null,
+                h(
+                  'span',
+                  {},
+                  ticket.customer.full_name || ticket.customer.email,
+                  ticket.customer.full_name
+                    ? h('span', { class: 'muted small block' }, ticket.customer.email)
+                    : null,
+                ),
               ),
               h('td', { dataset: { label: 'Priority' } }, priorityBadge(ticket.priority)),
               h('td', { dataset: { label: 'Status' } }, ticketStatusBadge(ticket.status)),

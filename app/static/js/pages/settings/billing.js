@@ -1,21 +1,16 @@
 // Settings, Billing: where the account stands, and the way to the Billing page.
 
 import { api } from '../../lib/api.js';
+import { renewals } from '../../lib/billing.js';
 import { card, h, setText } from '../../lib/dom.js';
 import { dateTime, money } from '../../lib/format.js';
 
 function summaryText(billing) {
-  const live = (billing.subscriptions || []).filter((sub) => sub.status !== 'canceled');
-  if (live.length === 0) return 'You have no subscriptions: order a machine to start one.';
-  const monthly = live.reduce((total, sub) => total + sub.amount, 0);
-  const next = live
-    .map((sub) => sub.current_period_end)
-    .filter(Boolean)
-    .sort()[0];
+  const { renewing, monthly, currency, next } = renewals(billing.subscriptions);
+  if (renewing.length === 0) return 'No subscription renews: order a machine to start one.';
   return (
-    `${live.length} subscription${live.length === 1 ? '' : 's'}, ` +
-    `${money(monthly, live[0].currency)} a month` +
-    (next ? `; next payment ${dateTime(next)}.` : '.')
+    `${renewing.length} subscription${renewing.length === 1 ? '' : 's'}, ` +
+    `${money(monthly, currency)} a month` + (next ? `; next payment ${dateTime(next)}.` : '.')
   );
 }
 

@@ -1,0 +1,26 @@
+// Subscriptions as the billing pages sum them up.
+
+/** Stripe's states of a subscription that still pays for a machine. */
+export const LIVE_SUBSCRIPTIONS = new Set([
+  'active',
+  'trialing',
+  'past_due',
+  'incomplete',
+  'unpaid',
+]);
+
+/** The subscriptions renewing next period, what they cost a month, and the next payment. */
+export function renewals(subscriptions) {
+  const renewing = subscriptions.filter(
+    (sub) => LIVE_SUBSCRIPTIONS.has(sub.status) && !sub.cancel_at_period_end,
+  );
+  return {
+    renewing,
+    monthly: renewing.reduce((total, sub) => total + sub.amount, 0),
+    currency: renewing[0]?.currency || 'usd',
+    next: renewing
+      .map((sub) => sub.current_period_end)
+      .filter(Boolean)
+      .sort()[0],
+  };
+}
