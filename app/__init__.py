@@ -18,6 +18,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.errors import register_error_handlers
     from app.extensions import csrf, db, login_manager, migrate
     from app.logs import configure_logging
+    from app.monitoring import init_monitoring
     from app.security.headers import init_security_headers
     from app.security.https import init_https
     from app.security.rate_limits import init_rate_limits
@@ -29,6 +30,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     app.config.from_object(config_class or config_for())
     configure_logging(app)
     init_timing(app)  # first: its clock spans every other hook
+    init_monitoring(app)  # request metrics, /metrics, error tracking
     init_https(app)
 
     db.init_app(app)

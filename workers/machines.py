@@ -14,6 +14,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app import metrics
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, Plan
 from app.models.base import utcnow
@@ -277,6 +278,7 @@ def fail(job: Job, reason: str) -> None:
     instance = _instance(job)
     jobs.mark_failed(job, reason)
     if job.kind == "provision":
+        metrics.provisioning_failures.labels(instance.provider or "none").inc()
         instance.status = S.FAILED
         instance.status_reason = reason[:500]
         _destroy_quietly(instance)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app import metrics
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ACTIVE_JOB_STATES, Instance, Job, JobState, User
@@ -88,10 +89,18 @@ def mark_succeeded(job: Job) -> None:
     job.state = JobState.SUCCEEDED
     job.error = None
     job.finished_at = utcnow()
+    _count_end(job)
 
 
 def mark_failed(job: Job, error: str) -> None:
     job.state = JobState.FAILED
     job.error = error[:1000]
     job.finished_at = utcnow()
+    _count_end(job)
     logger.warning("job failed", extra={"job_id": job.id, "kind": job.kind})
+
+
+def _count_end(job: Job) -> None:
+    assert job.finished_at is not None
+    seconds = (job.finished_at - (job.created_at or job.finished_at)).total_seconds()
+    metrics.record_job_end(job.kind, job.state, seconds)
