@@ -20,6 +20,7 @@ celery.conf.include = [
     "tasks.accounts",
     "tasks.billing",
     "tasks.periodic",
+    "tasks.monitoring",
 ]
 # Exactly one scheduler: beat keeps its schedule in Redis and holds a lock there; a second
 # beat process waits for the lock instead of firing the same entries again.
@@ -42,6 +43,10 @@ celery.conf.beat_schedule = {
     "reconcile": {
         "task": "periodic.reconcile",
         "schedule": flask_app.config["RECONCILE_INTERVAL"],
+    },
+    "check-alerts": {
+        "task": "periodic.check_alerts",
+        "schedule": flask_app.config["ALERT_CHECK_INTERVAL"],
     },
     "sweep-stuck-jobs": {
         "task": "periodic.sweep_stuck_jobs",
