@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import BrowserLog
-from tests.browser.support import ApiSession, mailed_link, new_email, shoot
+from tests.browser.support import ApiSession, check_accessibility, mailed_link, new_email, shoot
 from tests.support.accounts import totp_code, wait_for_mail
 from tests.support.api import PASSWORD
 from tests.support.mailbox import Mailbox
@@ -46,6 +46,7 @@ def test_logging_in_asks_for_the_second_factor_and_refuses_a_wrong_code(
     code = page.get_by_label("Authentication code")
     expect(code).to_be_focused()
     expect(code).to_have_attribute("autocomplete", "one-time-code")
+    check_accessibility(page)
     shoot(page, "login-two-factor")
 
     right = totp_code(secret, steps_ahead=1)
@@ -108,6 +109,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
         "The two passwords differ."
     )
     page.get_by_label("New password again").fill(NEW_PASSWORD)
+    check_accessibility(page)
     shoot(page, "reset-password-choose")
     page.get_by_role("button", name="Set new password").click()
     expect(page).to_have_url(re.compile(r"/login\?reset=1$"))

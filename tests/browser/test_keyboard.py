@@ -75,3 +75,26 @@ def test_the_phone_menu_opens_and_navigates_from_the_keyboard(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_focused()
     expect(menu).to_have_attribute("aria-expanded", "false")
+
+
+def test_keyboard_alone_opens_a_ticket_with_its_priority(
+    page: Page, context: BrowserContext
+) -> None:
+    ApiSession(context)
+    page.goto("/app/support")
+    expect(page.get_by_role("heading", name="Support", level=1)).to_be_visible()
+    form = page.get_by_role("region", name="Open a ticket")
+    tab_to(page, form.get_by_label("Subject"), limit=60)
+    page.keyboard.type("Sound does not play")
+    page.keyboard.press("Tab")
+    assert is_focused(form.get_by_label("Priority"))
+    page.keyboard.press("ArrowDown")  # medium → high
+    expect(form.get_by_label("Priority")).to_have_value("high")
+    page.keyboard.press("Tab")
+    page.keyboard.type("No audio over RDP.")
+    page.keyboard.press("Tab")
+    assert is_focused(form.get_by_role("button", name="Send ticket"))
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("status")).to_be_focused()
+    row = page.locator("tbody tr", has_text="Sound does not play")
+    expect(row).to_contain_text("High")
