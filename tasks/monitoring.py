@@ -8,7 +8,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from app.services import alert_checks, alerts
 from workers import mailer
 
-# An alert e-mail is retried for about an hour while the SMTP server is unavailable.
+# An alert e-mail is retried 8 times, with backoff, over up to twenty minutes while the
+# SMTP server is unavailable.
 DELIVERY_RETRIES = 8
 RETRY_FACTOR, RETRY_CAP = 5, 600
 
