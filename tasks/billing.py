@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db
 from app.models import Instance
 from app.services import billing_events, jobs
-from tasks.support import backoff, open_job, retry_later, schedule_check
+from tasks.support import backoff, open_job, out_of_retries, retry_later, schedule_check
 from workers import billing, machines
 from workers.providers.base import PermanentProviderError, TransientProviderError
 
@@ -42,6 +42,8 @@ def change_plan(self: Task, job_id: int) -> None:
         billing.bill_plan_change(job)
         machines.perform(job)
     except TransientProviderError as exc:
+        if out_of_retries(self):  # giving up: the price goes back to the machine's plan
+            billing.revert_plan_change(job)
         retry_later(self, job, exc)
         return
     except PermanentProviderError as exc:

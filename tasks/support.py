@@ -36,9 +36,14 @@ def backoff(retries: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+def out_of_retries(task: Task) -> bool:
+    """True when `retry_later` would give up rather than retry."""
+    return bool(task.request.retries >= current_app.config["PROVIDER_RETRY_MAX"])
+
+
 def retry_later(task: Task, job: Job, error: TransientProviderError) -> None:
     """Retry the task after a transient failure, or fail the job once retries run out."""
-    if task.request.retries >= current_app.config["PROVIDER_RETRY_MAX"]:
+    if out_of_retries(task):
         machines.fail(job, f"gave up after {task.request.retries + 1} attempts: {error.message}")
         return
     jobs.mark_retrying(job, error.message)

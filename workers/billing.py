@@ -92,7 +92,7 @@ def revert_plan_change(job: Job, *, credit: bool = True) -> None:
     assert job.instance is not None
     subscription = _subscription_of(job.instance)
     price = job.instance.plan.stripe_price_id
-    if price is None or subscription.stripe_price_id == price:
+    if price is None:
         return
     with stripe_errors():
         updated = _change_price(
@@ -108,6 +108,8 @@ def _change_price(
     stripe_client = client()
     remote = stripe_client.v1.subscriptions.retrieve(subscription.stripe_subscription_id)
     item = remote["items"].data[0]
+    if item.price.id == price:  # already there (a repeated attempt): nothing to change
+        return remote
     return stripe_client.v1.subscriptions.update(
         subscription.stripe_subscription_id,
         {
