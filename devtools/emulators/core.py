@@ -37,6 +37,8 @@ FAULT_KINDS = (
     "permanent",
 )
 
+CALL_LOG_SIZE = 200_000  # calls kept by /_emulator/call-log
+
 ErrorRenderer = Callable[[int, str], Response]  # (status, message) in a provider's shape
 
 
@@ -165,6 +167,8 @@ class Emulator:
         self.machines: dict[str, EmulatedMachine] = {}
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
+        # When each call arrived (wall clock), for benchmarks timing request to provider call.
+        self.call_log: deque[tuple[float, str, str]] = deque(maxlen=CALL_LOG_SIZE)
         self.recent: deque[float] = deque()
         self._ips = itertools.count(2)
         self.rdp = RdpListeners()
@@ -237,6 +241,7 @@ class Emulator:
             self.machines.clear()
             self.faults.clear()
             self.calls.clear()
+            self.call_log.clear()
             self.recent.clear()
 
     def operation(
@@ -252,6 +257,7 @@ class Emulator:
             def wrapped(*args: Any, **kwargs: Any) -> Any:
                 with self.lock:
                     self.calls[name] += 1
+                    self.call_log.append((time.time(), name, str(kwargs.get("instance_id", ""))))
                 if self.over_rate_limit():
                     return error(429, "Rate limit exceeded")
                 fault = self.take_fault(name)
@@ -320,6 +326,13 @@ class Emulator:
         def calls() -> Any:
             with self.lock:
                 return jsonify(dict(self.calls))
+
+        @blp.get("/call-log")
+        def call_log() -> Any:
+            """Every call (latest CALL_LOG_SIZE): epoch seconds, operation, machine id."""
+            with self.lock:
+                logged = list(self.call_log)
+            return jsonify([{"at": at, "operation": op, "machine": m} for at, op, m in logged])
 
         @blp.post("/settings")
         def settings() -> Any:

@@ -287,6 +287,22 @@ def test_halt_start_and_reboot_answer_204_and_move_the_power(api: httpx.Client) 
     assert instance(api, created["id"])["power_status"] == "running"
 
 
+def test_the_call_log_records_when_each_call_reached_which_machine(
+    api: httpx.Client, admin: EmulatorHandle
+) -> None:
+    created = order(api)
+    before = datetime.now(UTC).timestamp()
+    assert api.post(f"/instances/{created['id']}/reboot").status_code == 204
+    after = datetime.now(UTC).timestamp()
+
+    logged = admin.http.get("/call-log").json()
+    assert [entry["operation"] for entry in logged] == ["create", "reboot"]
+    assert logged[1]["machine"] == created["id"]
+    assert before <= logged[1]["at"] <= after
+    admin.reset()
+    assert admin.http.get("/call-log").json() == []
+
+
 def test_reinstall_answers_202_and_installs_again(api: httpx.Client, admin: EmulatorHandle) -> None:
     created = order(api)
     wait_until(lambda: instance(api, created["id"])["server_status"] == "ok", timeout=5)
