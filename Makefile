@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install clean bench bench-provisioning
+.PHONY: run test lint install clean bench bench-provisioning bench-scans
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
@@ -21,10 +21,13 @@ run: install
 test: install
 	@devtools/test.sh
 
-bench: bench-provisioning
+bench: bench-provisioning bench-scans
 
 bench-provisioning: install
 	@devtools/bench.sh bench/provisioning_scale.py $(ARGS)
+
+bench-scans: install
+	@devtools/bench.sh bench/scheduled_scans.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -85,23 +86,15 @@ def reconcile_one(provider: str) -> None:
         logger.warning("reconciliation of %s skipped: %s", provider, exc.message)
         return
     if findings.reportable:
-        orphan_ids = findings.new_orphans + [o.id for o in findings.due_orphans]
-        enqueue("email.send_reconcile_alert", sorted(set(orphan_ids)), findings.vanished)
-
-
-@shared_task(name="email.send_reconcile_alert", **RETRY_POLICY)
-def send_reconcile_alert(orphan_ids: list[int], instance_ids: list[int]) -> None:
-    """Tell ops what reconciliation found: orphans, destroyed orphans, vanished machines."""
-    message = reconcile.alert_message(orphan_ids, instance_ids)
-    db.session.close()
-    mailer.send(message)
+        reconcile.report(provider, findings)
 
 
 # -- stuck jobs ----------------------------------------------------------------------------
 @shared_task(name="periodic.sweep_stuck_jobs")
 def sweep_stuck_jobs() -> None:
-    """Send stuck jobs again, or fail them (with an alert) once out of resends."""
-    for job_id in stuck_jobs.stuck_job_ids():
+    """Send stuck jobs again, or fail them once out of resends; alert ops either way."""
+    found = stuck_jobs.stuck_job_ids()
+    for job_id in found:
         job = stuck_jobs.resend_or_give_up(job_id)
         if job is None:
             continue
@@ -112,3 +105,5 @@ def sweep_stuck_jobs() -> None:
             jobs.mark_failed(job, reason)
             db.session.commit()
             alerts.job_failed(job)
+    if found:
+        alerts.jobs_stuck(db.session.scalars(select(Job).where(Job.id.in_(found))).all())

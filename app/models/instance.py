@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -33,13 +33,6 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         Index("ix_instances_user_created", "user_id", "created_at"),
         Index("ix_instances_provider_ref", "provider", "provider_id"),
-        # The idle scan walks active machines by owner (see app/services/idle.py).
-        Index(
-            "ix_instances_active_user",
-            "user_id",
-            postgresql_where=text("status = 'active'"),
-            sqlite_where=text("status = 'active'"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

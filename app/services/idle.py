@@ -8,9 +8,11 @@ A machine is idle when its owner turned auto-shutdown on and, for the owner's
 - and no job touched it (a machine just started or provisioned gets a full period).
 A machine with no evidence either way (no agent, no traffic figures) is left alone.
 
-The scan is one SQL statement over the active machines (a partial index keeps it cheap);
-each machine found is then claimed under a row lock, with the same condition checked
-again, and stopped through the ordinary job path, exactly as the API's stop does.
+The scan is one SQL statement; a run takes the oldest ``IDLE_STOP_BATCH`` machines found,
+which PostgreSQL reads through the primary keys and the jobs' instance index, stopping as
+soon as it has enough (plans in BENCHMARKS.md). Each machine found is then claimed under a
+row lock, with the same condition checked again, and stopped through the ordinary job
+path, exactly as the API's stop does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -44,7 +46,7 @@ class minutes_before(FunctionElement[datetime]):
 @compiles(minutes_before, "postgresql")
 def _minutes_before_postgresql(element: minutes_before, compiler: SQLCompiler, **kw: Any) -> str:
     moment, minutes = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({moment} - make_interval(mins => {minutes}))"
+    return f"(CAST({moment} AS TIMESTAMP WITH TIME ZONE) - make_interval(mins => {minutes}))"
 
 
 @compiles(minutes_before, "sqlite")
@@ -66,15 +68,20 @@ def _idle(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def idle_instance_ids(now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Ids of the machines idle at ``now``, oldest first, at most ``limit``."""
-    query = (
+def scan(now: datetime, limit: int) -> Select[int]:
+    """The one statement that finds the machines idle at ``now``, oldest first."""
+    return (
         select(Instance.id)
         .join(User, User.id == Instance.user_id)
-        .where(_idle(now or utcnow()))
+        .where(_idle(now))
         .order_by(Instance.id)
-        .limit(limit or current_app.config["IDLE_STOP_BATCH"])
+        .limit(limit)
     )
+
+
+def idle_instance_ids(now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Ids of the machines idle at ``now``, at most ``limit`` (default IDLE_STOP_BATCH)."""
+    query = scan(now or utcnow(), limit or current_app.config["IDLE_STOP_BATCH"])
     return list(db.session.scalars(query))
 
 

@@ -11,11 +11,11 @@ The provider side (listing, destroying) is the worker's; this module decides and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Instance, InstanceStatus, OrphanMachine
 from app.models.base import utcnow
-from app.services import audit
+from app.services import alerts, audit
 
 logger = logging.getLogger(__name__)
 
@@ -186,13 +186,14 @@ def mark_destroyed(orphan: OrphanMachine) -> None:
     db.session.commit()
 
 
-def alert_message(orphan_ids: list[int], instance_ids: list[int]) -> EmailMessage:
-    """The ops e-mail for one reconciliation run's findings."""
+def report(provider: str, findings: Findings) -> bool:
+    """Alert ops to one pass's findings (after its commit); one mail per distinct set."""
+    orphan_ids = sorted({*findings.new_orphans, *(o.id for o in findings.due_orphans)})
     orphans = db.session.scalars(
         select(OrphanMachine).where(OrphanMachine.id.in_(orphan_ids)).order_by(OrphanMachine.id)
     )
     vanished = db.session.scalars(
-        select(Instance).where(Instance.id.in_(instance_ids)).order_by(Instance.id)
+        select(Instance).where(Instance.id.in_(findings.vanished)).order_by(Instance.id)
     )
     grace = timedelta(seconds=current_app.config["RECONCILE_GRACE_SECONDS"])
     lines = []
@@ -212,8 +213,14 @@ def alert_message(orphan_ids: list[int], instance_ids: list[int]) -> EmailMessag
             f"- instance {instance.id} (user {instance.user_id}, {instance.provider} "
             f"{instance.provider_id}) is gone at the provider: marked failed"
         )
-    message = EmailMessage()
-    message["To"] = current_app.config["ALERT_EMAIL"]
-    message["Subject"] = f"[NemoRDP alert] reconciliation: {len(lines)} finding(s)"
-    message.set_content("Reconciliation with the providers found:\n\n" + "\n".join(lines) + "\n")
-    return message
+    body = f"Reconciliation with {provider} found:\n\n" + "\n".join(lines)
+    # Findings are reported once each (when new, when destroyed, when vanished), so each
+    # report is an incident of its own rather than a repeat to suppress.
+    fingerprint = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return alerts.raise_alert(
+        alerts.Alert(
+            f"reconciliation:{provider}:{fingerprint}",
+            f"reconciliation with {provider}: {len(lines)} finding(s)",
+            body,
+        )
+    )

@@ -1,8 +1,8 @@
 """usage series, idle detection and reconciliation
 
 Daily traffic per machine (upserted by usage polling), the in-guest agent's token digest
-and heartbeat, when traffic last grew (idle evidence without an agent), a partial index
-for the idle scan, and the machines found at a provider that no instance accounts for.
+and heartbeat, when traffic last grew (idle evidence without an agent), and the machines
+found at a provider that no instance accounts for.
 
 Revision ID: 0004
 Revises: 0003
@@ -48,13 +48,11 @@ def upgrade():
         batch_op.add_column(sa.Column('agent_version', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('last_heartbeat_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('traffic_seen_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_instances_active_user', ['user_id'], unique=False, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
 
 
 
 def downgrade():
     with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.drop_index('ix_instances_active_user', postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
         batch_op.drop_column('traffic_seen_at')
         batch_op.drop_column('last_heartbeat_at')
         batch_op.drop_column('agent_version')

@@ -42,7 +42,7 @@ def test_orphans_are_reported_then_destroyed_after_the_grace_period(
         leftover: "instance is terminated",
         duplicate: f"instance owns machine {kept.provider_id}",
     }
-    alert = wait_for_mail(inbox, OPS, "reconciliation: 3 finding(s)").get_content()
+    alert = wait_for_mail(inbox, OPS, "reconciliation with vultr: 3 finding(s)").get_content()
     assert unknown in alert and leftover in alert and "will be destroyed after" in alert
     assert len(vultr.machines()) == 5  # nothing destroyed yet
 
@@ -58,7 +58,7 @@ def test_orphans_are_reported_then_destroyed_after_the_grace_period(
 
     assert {m["id"] for m in vultr.machines()} == {kept.provider_id, foreign}
     assert all(o.destroyed_at is not None for o in _orphans(database).values())
-    alert = wait_for_mail(inbox, OPS, "reconciliation").get_content()
+    alert = wait_for_mail(inbox, OPS, "reconciliation with vultr").get_content()
     assert alert.count("destroyed 20") == 3
     destroyed = database.scalars(select(AuditEvent).where(AuditEvent.action == "orphan.destroyed"))
     assert sorted(e.details["provider_id"] for e in destroyed) == sorted(
@@ -87,7 +87,7 @@ def test_a_machine_the_provider_no_longer_has_is_marked_failed_and_reported(
 
     run_task(app, "periodic.reconcile")  # every provider, each in its own task
 
-    alert = wait_for_mail(inbox, OPS, "reconciliation").get_content()
+    alert = wait_for_mail(inbox, OPS, "reconciliation with vultr").get_content()
     assert f"instance {gone.id} " in alert
     failed = database.get(Instance, gone.id)
     assert failed is not None and failed.status == "failed"

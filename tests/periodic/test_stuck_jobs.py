@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -34,11 +35,12 @@ def _stop_job(database: Database, instance: Instance, deadline_at: datetime, **f
     return job
 
 
-def test_a_job_never_sent_to_the_broker_is_sent_again_and_finishes(
-    app: Flask, client: FlaskClient, database: Database, vultr: EmulatorHandle
+def test_a_job_never_sent_to_the_broker_is_sent_again_with_an_alert_and_finishes(
+    app: Flask, client: FlaskClient, database: Database, vultr: EmulatorHandle, inbox: Mailbox
 ) -> None:
     owner = Customer(client)
     instance = running_instance(database, vultr, owner.id)
+    _forget_alerts(app)
     lost = _stop_job(database, instance, deadline_at=ago(hours=1))  # no celery_task_id
     # Recorded a moment ago and not late: the sweeper leaves it to its task.
     waiting = _stop_job(database, running_instance(database, vultr, owner.id), utcnow())
@@ -53,6 +55,15 @@ def test_a_job_never_sent_to_the_broker_is_sent_again_and_finishes(
     assert database.get(Instance, instance.id).status == "stopped"  # type: ignore[union-attr]
     untouched = database.get(Job, waiting.id)
     assert untouched is not None and untouched.state == "queued" and untouched.context == {}
+    alert = wait_for_mail(inbox, "ops@nemordp.local", "1 stuck job(s)").get_content()
+    assert f"job {lost.id} (stop)" in alert
+
+
+def _forget_alerts(app: Flask) -> None:
+    """Alerts are mailed once per incident per window: start this test's window afresh."""
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    for key in client.scan_iter("nemordp:alert:*"):
+        client.delete(key)
 
 
 def test_a_job_still_stuck_after_its_resends_is_failed_with_an_alert(

@@ -31,6 +31,9 @@ from tests.support.factories import make_instance
 from tests.support.mailbox import Mailbox
 from workers.providers.registry import PROVIDERS
 
+# What must never show in a task's arguments.
+SECRETS = ("nrag_", "password", "Bearer", "test-vultr-key")
+
 
 class TaskEvents:
     """Collects task-sent and task-received events, as Flower does, in a thread."""
@@ -117,7 +120,7 @@ def test_tasks_sent_by_the_scheduled_work_carry_only_ids(
     assert {
         "periodic.poll_usage_batch",
         "periodic.reconcile_provider",
-        "email.send_reconcile_alert",
+        "email.send_alert",
         "email.send_job_alert",
         "instances.stop",
         "email.send_idle_stop_notice",
@@ -125,7 +128,17 @@ def test_tasks_sent_by_the_scheduled_work_carry_only_ids(
     with_arguments = [e for e in task_events.events if e.get("args") is not None]
     assert len(with_arguments) >= len(names)
     for event in with_arguments:
+        assert not any(secret in event["args"] for secret in SECRETS), event["args"]
+        assert ast.literal_eval(event.get("kwargs") or "{}") == {}, event
+        if _name_of(event, task_events.events) == "email.send_alert":
+            continue  # an operator alert carries its incident key, subject and text
         args = ast.literal_eval(event["args"])
-        kwargs = ast.literal_eval(event.get("kwargs") or "{}")
-        assert kwargs == {}, event
         assert all(_plain(a) for a in args), (event.get("name"), event["args"])
+
+
+def _name_of(event: dict[str, Any], events: list[dict[str, Any]]) -> str | None:
+    """A task-sent event names its task; task-received may only carry the task id."""
+    if event.get("name"):
+        return str(event["name"])
+    named = (e.get("name") for e in events if e.get("uuid") == event.get("uuid"))
+    return next((n for n in named if n), None)
