@@ -52,10 +52,16 @@ class BrowserLog:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     allowed: list[re.Pattern[str]] = field(default_factory=list)
+    other_hosts: set[str] = field(default_factory=set)
 
     def allow(self, pattern: str) -> None:
         """Accept console errors matching `pattern` (an expected 401 or 409 answer)."""
         self.allowed.append(re.compile(pattern))
+
+    def allow_host(self, url: str) -> None:
+        """Accept requests to the host of `url`: Stripe's payment page, which the customer
+        is sent to on purpose. Our own pages still never ask another host for anything."""
+        self.other_hosts.add(urlsplit(url).netloc)
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -73,7 +79,8 @@ class BrowserLog:
         return [
             url
             for url in self.requests
-            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+            if urlsplit(url).scheme not in ("data", "blob")
+            and urlsplit(url).netloc not in {own, *self.other_hosts}
         ]
 
     def unexpected_errors(self) -> list[str]:

@@ -12,11 +12,11 @@ from tests.browser.support import new_email, shoot
 from tests.support.api import PASSWORD
 from tests.support.emulators import EmulatorHandle
 
-MACHINE_URL = re.compile(r"/app/instances/(\d+)$")
+MACHINE_URL = re.compile(r"/app/instances/(\d+)(\?checkout=success)?$")
 
 
 def test_a_customer_runs_a_machine_from_signup_to_termination(
-    page: Page, vultr: EmulatorHandle, browser_log: BrowserLog
+    page: Page, vultr: EmulatorHandle, browser_log: BrowserLog, stripe_server: str
 ) -> None:
     email = new_email()
 
@@ -47,9 +47,15 @@ def test_a_customer_runs_a_machine_from_signup_to_termination(
     region.select_option("us-east")
     expect(page.get_by_text("Basic with Windows in US East: $29.00 / month.")).to_be_visible()
     shoot(page, "new-machine")
+    browser_log.allow_host(stripe_server)
+    browser_log.allow(r"favicon\.ico")  # the payment page has none
     page.get_by_role("button", name="Order machine").click()
 
-    # Setup progress, then active.
+    # Payment on Stripe's page, then back to the machine.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(stripe_server)}/checkout/cs_test_"))
+    expect(page.get_by_text("Visa ending 4242: succeeds")).to_be_visible()
+    shoot(page, "checkout")
+    page.get_by_role("button", name="Pay with test card").click()
     expect(page).to_have_url(MACHINE_URL)
     match = MACHINE_URL.search(page.url)
     assert match
