@@ -49,8 +49,15 @@ class KillableWorker:
 
 
 @pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """Settings for `own_worker` beyond the session's; a module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def own_worker(
     app: Flask,
+    worker_env: dict[str, str],
     mailbox: Mailbox,
     vultr_server: EmulatorHandle,
     contabo_server: EmulatorHandle,
@@ -65,6 +72,7 @@ def own_worker(
         **os.environ,
         "DATABASE_URL": TestConfig.SQLALCHEMY_DATABASE_URI,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        **worker_env,
     }
     with open(ARTIFACTS / "faults-worker.log", "ab") as log:
         killable = KillableWorker(celery, Worker(celery, env, log))
@@ -72,6 +80,6 @@ def own_worker(
         try:
             yield killable
         finally:
-            killable.worker.stop()
+            killable.worker.kill()  # what it still held is of no test's concern
             for queue in QUEUES:
                 celery.control.add_consumer(queue, reply=True, timeout=0.5)
