@@ -1,0 +1,242 @@
+"""Every route of the app, classified: who may call it, what each party gets, and a request
+that would succeed for a party allowed to make it.
+
+The table is keyed by ``"METHOD rule"`` exactly as the URL map spells it. A route missing
+from it, or an entry whose route is gone, fails ``test_every_route_has_a_rule``: a new route
+must be classified before it ships.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from tests.security.world import PARTIES, World
+from tests.support.api import PASSWORD
+
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NEW_PASSWORD = "a different long password"
+_emails = itertools.count(1)
+
+BodyFactory = Callable[[World], Any]
+
+
+def _fresh_email(_: World) -> dict[str, str]:
+    return {"email": f"matrix{next(_emails)}@example.com", "password": PASSWORD}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What each party gets from one route, and what to send it."""
+
+    kind: str
+    expect: dict[str, int]
+    body: BodyFactory | None = None
+    query: Callable[[World], dict[str, Any]] | None = None
+    needs_stripe: bool = False
+    note: str = ""
+
+
+def public(status: int, body: BodyFactory | None = None, note: str = "") -> Rule:
+    """Anyone, signed in or not, gets the same answer."""
+    return Rule("public", dict.fromkeys(PARTIES, status), body, note=note)
+
+
+def signed_in(
+    status: int, body: BodyFactory | None = None, *, needs_stripe: bool = False, note: str = ""
+) -> Rule:
+    """Any signed-in caller, about their own account; anonymous callers get 401."""
+    expect = dict.fromkeys(PARTIES, status) | {"anonymous": 401}
+    return Rule("account", expect, body, needs_stripe=needs_stripe, note=note)
+
+
+def owned(
+    status: int,
+    body: BodyFactory | None = None,
+    query: Callable[[World], dict[str, Any]] | None = None,
+) -> Rule:
+    """The owner's object: anyone else gets 404 (its existence is not revealed), 401 if
+    not signed in. Staff and admins have no extra rights over customers' machines."""
+    expect = {"anonymous": 401, "stranger": 404, "staff": 404, "admin": 404, "owner": status}
+    return Rule("owned", expect, body, query)
+
+
+def staff_only(status: int, body: BodyFactory | None = None) -> Rule:
+    """Staff and admins; customers get 403, anonymous callers 401."""
+    expect = {"anonymous": 401, "stranger": 403, "owner": 403, "staff": status, "admin": status}
+    return Rule("staff", expect, body)
+
+
+def credential_only(status: int, body: BodyFactory, note: str) -> Rule:
+    """Callers that are machines: a session, whoever's, is no credential here."""
+    return Rule("machine", dict.fromkeys(PARTIES, status), body, note=note)
+
+
+def _instance(world: World) -> dict[str, Any]:
+    return {"instance_id": world.instance_id}
+
+
+def _plan_change(world: World) -> dict[str, Any]:
+    return {"instance_id": world.instance_id, "new_plan": "performance"}
+
+
+RULES: dict[str, Rule] = {
+    # -- dashboard pages, assets, documents: public shells, data comes from the API --------
+    "GET /": public(302),
+    "GET /app": public(200),
+    "GET /app/<path:subpath>": public(200),
+    "GET /login": public(200),
+    "GET /signup": public(200),
+    "GET /reset-password": public(200),
+    "GET /confirm-email": public(200),
+    "GET /help": public(200),
+    "GET /help/<slug>": public(200),
+    "GET /instances/<int:instance_id>": public(302, note="a redirect; the page asks the API"),
+    "GET /support/tickets/<int:ticket_id>": public(302, note="a redirect"),
+    "GET /staff/tickets/<int:ticket_id>": public(302, note="a redirect"),
+    "GET /static/<path:filename>": public(200),
+    "GET /metrics": public(200, note="open in test; token or networks in production"),
+    "GET /api/openapi.json": public(200),
+    "GET /api/health": public(200),
+    "GET /api/plans": public(200),
+    "GET /api/support/faq": public(200),
+    # -- signing in and account recovery: public by nature ---------------------------------
+    "POST /api/auth/signup": public(201, _fresh_email),
+    "POST /api/auth/login": public(
+        200, lambda w: {"email": w.owner.email, "password": PASSWORD}, note="right password"
+    ),
+    "POST /api/auth/login/2fa": public(
+        401, lambda w: {"challenge": "forged", "code": "123456"}, note="a forged challenge"
+    ),
+    "POST /api/account/password/reset": public(
+        202, lambda w: {"email": w.owner.email}, note="same answer for any address"
+    ),
+    "POST /api/account/password/reset/confirm": public(
+        400, lambda w: {"token": "forged", "password": NEW_PASSWORD}, note="a forged link"
+    ),
+    "POST /api/account/email/confirm": public(
+        400, lambda w: {"token": "forged"}, note="a forged link"
+    ),
+    # -- machines' and Stripe's own credentials ---------------------------------------------
+    "POST /api/agent/heartbeat": credential_only(
+        401,
+        lambda w: {"instance_id": w.instance_id, "sessions": 1},
+        "the machine's agent token only",
+    ),
+    "POST /api/billing/webhook": credential_only(
+        400, lambda w: {"id": "evt_forged", "type": "invoice.paid"}, "Stripe's signature only"
+    ),
+    # -- the caller's own account ------------------------------------------------------------
+    "POST /api/auth/logout": signed_in(204),
+    "GET /api/auth/me": signed_in(200),
+    "GET /api/auth/profile": signed_in(200),
+    "PUT /api/auth/profile": signed_in(200, lambda w: {"full_name": "Ada Lovelace"}),
+    "GET /api/auth/tokens": signed_in(200),
+    "POST /api/auth/tokens": signed_in(201, lambda w: {"name": "laptop"}),
+    "GET /api/account/preferences": signed_in(200),
+    "PUT /api/account/preferences": signed_in(
+        200,
+        lambda w: {
+            "email_notifications": False,
+            "auto_shutdown": True,
+            "idle_minutes": 60,
+            "default_os": "linux",
+        },
+    ),
+    "POST /api/account/password": signed_in(
+        204, lambda w: {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    ),
+    "POST /api/account/email": signed_in(
+        202, lambda w: {"new_email": f"moved{next(_emails)}@example.com", "password": PASSWORD}
+    ),
+    "GET /api/account/2fa": signed_in(200),
+    "POST /api/account/2fa/setup": signed_in(200, lambda w: {"password": PASSWORD}),
+    "POST /api/account/2fa/confirm": signed_in(
+        409, lambda w: {"code": "123456"}, note="no set-up begun"
+    ),
+    "POST /api/account/2fa/disable": signed_in(
+        409, lambda w: {"password": PASSWORD, "code": "123456"}, note="two-factor is off"
+    ),
+    "POST /api/account/2fa/recovery-codes": signed_in(
+        409, lambda w: {"code": "123456"}, note="two-factor is off"
+    ),
+    "GET /api/account/export": signed_in(200),
+    "POST /api/account/delete": signed_in(202, lambda w: {"password": PASSWORD}),
+    "GET /api/billing/subscription": signed_in(200),
+    "GET /api/billing/invoices": signed_in(200),
+    "GET /api/instances": signed_in(200),
+    "POST /api/instances": signed_in(
+        202,
+        lambda w: {"plan": "basic", "os_type": "linux", "region": "us-east"},
+        needs_stripe=True,
+    ),
+    "GET /api/support/tickets": signed_in(200),
+    "POST /api/support/tickets": signed_in(
+        201, lambda w: {"subject": "Slow", "priority": "low", "message": "Laggy desktop."}
+    ),
+    # -- the owner's objects -----------------------------------------------------------------
+    "GET /api/instances/<int:instance_id>": owned(200),
+    "DELETE /api/instances/<int:instance_id>": owned(202),
+    "POST /api/instances/<int:instance_id>/restart": owned(202),
+    "POST /api/instances/<int:instance_id>/stop": owned(202),
+    "POST /api/instances/<int:instance_id>/start": owned(409),  # it is running already
+    "GET /api/instances/<int:instance_id>/jobs": owned(200),
+    "GET /api/instances/<int:instance_id>/rdp-file": owned(200),
+    "GET /api/instances/<int:instance_id>/credentials": owned(200),
+    "GET /api/instances/<int:instance_id>/usage": owned(200),
+    "GET /api/jobs/<int:job_id>": owned(200),
+    "DELETE /api/auth/tokens/<int:token_id>": owned(204),
+    "POST /api/billing/cancel-subscription": owned(202, _instance),
+    "GET /api/billing/upgrade-preview": owned(200, query=_plan_change),
+    "POST /api/billing/upgrade-plan": owned(202, _plan_change),
+    "GET /api/support/tickets/<int:ticket_id>": owned(200),
+    "POST /api/support/tickets/<int:ticket_id>/replies": owned(
+        201, lambda w: {"message": "Still broken."}
+    ),
+    "POST /api/support/tickets/<int:ticket_id>/close": owned(200),
+    "POST /api/support/tickets/<int:ticket_id>/reopen": owned(200),
+    # -- the staff queue ---------------------------------------------------------------------
+    "GET /api/support/staff/tickets": staff_only(200),
+    "GET /api/support/staff/tickets/<int:ticket_id>": staff_only(200),
+    "PATCH /api/support/staff/tickets/<int:ticket_id>": staff_only(
+        200, lambda w: {"priority": "high"}
+    ),
+    "POST /api/support/staff/tickets/<int:ticket_id>/replies": staff_only(
+        201, lambda w: {"message": "Looking into it."}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    arguments: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.rule}"
+
+    def path(self, world: World) -> str:
+        """The rule with every path parameter replaced by the world's object."""
+        values = world.path_values()
+        missing = [name for name in self.arguments if name not in values]
+        assert not missing, f"{self.key}: no object for path parameters {missing}"
+        path = self.rule
+        for part in self.rule.split("<")[1:]:
+            converter_and_name = part.split(">", 1)[0]
+            name = converter_and_name.rpartition(":")[2]
+            path = path.replace(f"<{converter_and_name}>", str(values[name]))
+        return path
+
+
+def routes(app: Flask) -> Iterator[Route]:
+    """Every (method, rule) the app serves."""
+    for url_rule in app.url_map.iter_rules():
+        for method in sorted((url_rule.methods or set()) - IGNORED_METHODS):
+            yield Route(method, url_rule.rule, tuple(sorted(url_rule.arguments)))
