@@ -118,6 +118,9 @@ class BaseConfig:
     SUSPEND_OVERDUE_INTERVAL = _env_float("SUSPEND_OVERDUE_INTERVAL", 600.0)
     INVOICE_SYNC_INTERVAL = _env_float("INVOICE_SYNC_INTERVAL", 3600.0)
     INVOICE_SYNC_DAYS = _env_int("INVOICE_SYNC_DAYS", 35)
+    # A stored webhook event still unprocessed this long after it arrived (its task was
+    # lost: broker down, worker killed) is sent again by the invoice sync.
+    WEBHOOK_RESEND_AFTER_SECONDS = _env_int("WEBHOOK_RESEND_AFTER_SECONDS", 300)
 
     # Provisioning and actions.
     PROVISION_DEADLINE_SECONDS = _env_int("PROVISION_DEADLINE_SECONDS", 30 * 60)
@@ -147,6 +150,8 @@ class BaseConfig:
     # A job this long past its deadline is stuck; it is re-sent at most this many times.
     STUCK_JOB_GRACE_SECONDS = _env_int("STUCK_JOB_GRACE_SECONDS", 300)
     STUCK_JOB_MAX_RESENDS = _env_int("STUCK_JOB_MAX_RESENDS", 3)
+    # A job still queued and never handed to the broker (it was down) is sent after this.
+    STUCK_JOB_UNSENT_GRACE_SECONDS = _env_int("STUCK_JOB_UNSENT_GRACE_SECONDS", 60)
     # Redis keys of the beat schedule and its lock; the lock expires this long after its
     # holder stops renewing it, then a standby beat takes over.
     BEAT_KEY_PREFIX = _env("BEAT_KEY_PREFIX", "nemordp:beat")

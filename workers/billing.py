@@ -26,8 +26,6 @@ from workers.providers.base import PermanentProviderError, TransientProviderErro
 logger = logging.getLogger(__name__)
 
 S = InstanceStatus
-# Events whose processing task never ran (broker down when they arrived) are sent again.
-UNPROCESSED_EVENT_AGE = timedelta(minutes=5)
 
 
 @contextmanager
@@ -200,7 +198,8 @@ def _resend_unprocessed_events() -> int:
     stale = db.session.scalars(
         select(WebhookEvent.id).where(
             WebhookEvent.processed_at.is_(None),
-            WebhookEvent.received_at < utcnow() - UNPROCESSED_EVENT_AGE,
+            WebhookEvent.received_at
+            < utcnow() - timedelta(seconds=current_app.config["WEBHOOK_RESEND_AFTER_SECONDS"]),
         )
     ).all()
     for event_id in stale:

@@ -22,11 +22,10 @@ from app.services import jobs
 
 logger = logging.getLogger(__name__)
 
-NEVER_SENT_GRACE = timedelta(minutes=1)
-
 
 def _stuck(now: datetime) -> ColumnElement[bool]:
     grace = timedelta(seconds=current_app.config["STUCK_JOB_GRACE_SECONDS"])
+    unsent_grace = timedelta(seconds=current_app.config["STUCK_JOB_UNSENT_GRACE_SECONDS"])
     return and_(
         Job.state.in_(ACTIVE_JOB_STATES),
         or_(
@@ -34,7 +33,7 @@ def _stuck(now: datetime) -> ColumnElement[bool]:
             and_(
                 Job.state == JobState.QUEUED,
                 Job.celery_task_id.is_(None),
-                Job.created_at < now - NEVER_SENT_GRACE,
+                Job.created_at < now - unsent_grace,
             ),
         ),
     )
