@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,14 +103,31 @@ class Worker(Process):
 
 
 class Beat(Process):
-    """``celery beat`` with the platform's schedule (intervals from the environment)."""
+    """``celery beat`` with the platform's schedule (intervals from the environment), run
+    as a supervisor (systemd's ``Restart=always``) runs it: started again whenever it exits.
+    Beat exits when it loses Redis, and must: its schedule and lock live there."""
 
     def __init__(self, env: Mapping[str, str], log: IO[bytes]) -> None:
         command = [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "INFO"]
         super().__init__(command, env, log)
+        self.restarts = 0
+        self.supervising = threading.Event()
 
     def start(self) -> None:
         self.spawn()
+        self.supervising.set()
+        threading.Thread(target=self._supervise, name="beat-supervisor", daemon=True).start()
+
+    def _supervise(self) -> None:
+        while self.supervising.is_set():
+            time.sleep(1)
+            if self.supervising.is_set() and self.popen is not None and not self.running:
+                self.restarts += 1
+                self.spawn()
+
+    def kill(self) -> None:
+        self.supervising.clear()
+        super().kill()
 
 
 class Web(Process):
