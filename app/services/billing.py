@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
@@ -41,6 +42,8 @@ def subscriptions_for(user: User) -> list[Subscription]:
             select(Subscription)
             .where(Subscription.user_id == user.id)
             .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+            # Each is shown with its machine's label: load them all at once.
+            .options(selectinload(Subscription.instance))
         )
     )
 

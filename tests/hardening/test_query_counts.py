@@ -1,9 +1,10 @@
-"""Listing machines costs the same number of queries for one machine as for many."""
+"""Listing machines or subscriptions costs the same number of queries for one as for many."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from app.models import Subscription
 from tests.support.api import Customer
 from tests.support.database import Database
 from tests.support.factories import make_instance
@@ -30,3 +31,37 @@ def test_listing_instances_makes_no_query_per_machine(
     with_thirty = _queries_to_list(customer, database, 30)
     assert with_thirty == with_one
     assert with_one <= 4  # the session's user, the count and the page (plans joined)
+
+
+def _subscribe(database: Database, user_id: int, number: int) -> None:
+    instance = make_instance(database, user_id, provider_id=f"paid-{number}")
+    database.add(
+        Subscription(
+            user_id=user_id,
+            instance_id=instance.id,
+            plan_id=instance.plan_id,
+            stripe_subscription_id=f"sub_count_{number}",
+            status="active",
+            amount_cents=2900,
+            currency="usd",
+        )
+    )
+
+
+def _queries_for_subscriptions(customer: Customer, database: Database, expected: int) -> int:
+    with database.statements() as statements:
+        response = customer.get("/api/billing/subscription")
+    assert response.status_code == 200
+    assert len(response.get_json()["subscriptions"]) == expected
+    return len(statements)
+
+
+def test_the_subscription_summary_makes_no_query_per_subscription(
+    client: FlaskClient, database: Database
+) -> None:
+    customer = Customer(client)
+    _subscribe(database, customer.id, 0)
+    with_one = _queries_for_subscriptions(customer, database, 1)
+    for number in range(1, 20):
+        _subscribe(database, customer.id, number)
+    assert _queries_for_subscriptions(customer, database, 20) == with_one
