@@ -152,17 +152,16 @@ def _fail_vanished(
     provider: str, listed_ids: set[str], listed_at: datetime, findings: Findings
 ) -> None:
     """Settled instances created before the listing whose machine it does not show."""
-    candidates = db.session.scalars(
-        select(Instance).where(
+    expected = db.session.execute(
+        select(Instance.id, Instance.provider_id).where(
             Instance.provider == provider,
             Instance.status.in_(SETTLED),
             Instance.provider_id.is_not(None),
             Instance.created_at < listed_at,
         )
     )
-    for instance in candidates:
-        if instance.provider_id in listed_ids:
-            continue
+    missing = [row.id for row in expected if row.provider_id not in listed_ids]
+    for instance in db.session.scalars(select(Instance).where(Instance.id.in_(missing))):
         instance.status = S.FAILED
         instance.status_reason = f"the machine no longer exists at {provider}"
         audit.record(
