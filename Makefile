@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install clean bench bench-provisioning bench-scans
+.PHONY: run test lint install clean bench bench-provisioning bench-scans bench-api bench-actions \
+	bench-dashboard
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
@@ -21,13 +22,22 @@ run: install
 test: install
 	@devtools/test.sh
 
-bench: bench-provisioning bench-scans
+bench: bench-api bench-actions bench-dashboard bench-provisioning bench-scans
 
 bench-provisioning: install
 	@devtools/bench.sh bench/provisioning_scale.py $(ARGS)
 
 bench-scans: install
 	@devtools/bench.sh bench/scheduled_scans.py $(ARGS)
+
+bench-api: install
+	@devtools/bench.sh bench/api_load.py $(ARGS)
+
+bench-actions: install
+	@devtools/bench.sh bench/action_latency.py $(ARGS)
+
+bench-dashboard: install
+	@devtools/bench.sh bench/dashboard_load.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

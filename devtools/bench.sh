@@ -6,7 +6,7 @@ VENV="$ROOT/.venv"
 cd "$ROOT"
 source devtools/services.sh
 
-export REDIS_DB=${REDIS_DB:-13}
+export REDIS_DB=${REDIS_DB:-15}  # apart from the test suite's (test.sh: 9)
 ensure_redis
 ensure_postgres
 export DATABASE_URL=${DATABASE_URL:-${PG_ADMIN_URL%/postgres}/nemordp_bench}

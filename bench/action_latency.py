@@ -1,0 +1,358 @@
+"""Action latency: restarts, stops and starts requested at a steady rate through the API,
+timed from the API's 202 to the provider call.
+
+Creates ``--machines`` machines at the provider emulators (``--vultr-share`` of them at
+Vultr, the rest at Contabo) and records them as active machines of a few customers, then
+runs the production stack (gunicorn, Celery workers, Redis, PostgreSQL) and sends
+``--rate`` actions a second for ``--duration`` seconds, open loop (each request is sent on
+time whatever the earlier ones are doing). Each machine goes through stop, start, restart
+in turn, visited again only after ``machines / rate`` seconds. The emulators log when each
+call arrived (``/_emulator/call-log``); each action is matched to its machine's first call
+of that kind after the 202.
+
+    make bench-actions       # or: .venv/bin/python bench/action_latency.py --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import (  # noqa: E402
+    PASSWORD,
+    Stack,
+    base_env,
+    bench_database_url,
+    free_port,
+    percentile,
+    provider_env,
+    reset_database,
+    wait_for_workers,
+    wait_http,
+)
+
+AIM_P95_MS = 100.0  # an action reaches the provider within a tenth of a second
+CYCLE = ("stop", "start", "restart")
+# The emulators' operation names for each action (Vultr, Contabo).
+OPERATIONS = {
+    "stop": {"halt", "shutdown", "stop"},
+    "start": {"start"},
+    "restart": {"reboot", "restart"},
+}
+PLAN = "basic"
+REGION_OF = {"vultr": "us-east", "contabo": "australia"}
+
+
+@dataclass
+class Action:
+    kind: str
+    instance_id: int
+    provider: str
+    provider_id: str
+    sent: float  # epoch seconds
+    answered: float = 0.0
+    status: int = 0
+
+
+# -- machines ------------------------------------------------------------------------------
+def create_machines(count: int, vultr_share: float) -> dict[str, list[tuple[str, str]]]:
+    """Machines made at the emulators through our own provider clients: provider ->
+    [(provider id, ip)]."""
+    from app import create_app
+    from workers.providers.base import CreateRequest
+    from workers.providers.registry import client_for
+
+    app = create_app()
+    vultr = round(count * vultr_share)
+    providers = ["vultr"] * vultr + ["contabo"] * (count - vultr)
+
+    def create(numbered: tuple[int, str]) -> tuple[str, str, str]:
+        number, provider = numbered
+        with app.app_context():
+            client = client_for(provider)
+            offer = _offers(provider)
+            machine = client.create(
+                CreateRequest(
+                    label=f"nemordp-bench-{number}",
+                    plan=offer["plan"],
+                    region=offer["regions"][REGION_OF[provider]],
+                    os_type="linux",
+                    user_data="",
+                    password="Bench-Password-123!",
+                )
+            )
+        return provider, machine.provider_id, machine.ip_address or ""
+
+    made: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for provider, provider_id, ip in pool.map(create, enumerate(providers)):
+            made[provider].append((provider_id, ip))
+    return made
+
+
+def _offers(provider: str) -> dict[str, Any]:
+    import json
+
+    catalogue = json.loads((ROOT / "app" / "data" / "catalog.json").read_text())
+    plans = catalogue if isinstance(catalogue, list) else catalogue["plans"]
+    plan = next(p for p in plans if p["code"] == PLAN)
+    offer: dict[str, Any] = plan["offers"][provider]
+    return offer
+
+
+def record_machines(
+    made: dict[str, list[tuple[str, str]]], customers: int
+) -> tuple[list[str], list[tuple[int, str, str, str]]]:
+    """Customers (with API tokens) owning the machines as active instances: returns the
+    tokens and (instance id, provider, provider id, token) for each machine."""
+    from sqlalchemy import insert, select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Instance, Plan, User
+    from app.security.passwords import hash_password
+    from app.services import tokens
+
+    app = create_app()
+    with app.app_context():
+        password_hash = hash_password(PASSWORD)
+        users = [
+            User(email=f"actions{i}@example.com", password_hash=password_hash)
+            for i in range(customers)
+        ]
+        db.session.add_all(users)
+        db.session.commit()
+        raw_tokens = [tokens.create(user, "bench")[1] for user in users]
+        db.session.commit()
+        plan_id = db.session.scalar(select(Plan.id).where(Plan.code == PLAN))
+        rows, owners = [], []
+        machines = [(p, pid, ip) for p, listed in made.items() for pid, ip in listed]
+        for n, (provider, provider_id, ip) in enumerate(machines):
+            owner = n % customers
+            rows.append(
+                {
+                    "user_id": users[owner].id,
+                    "plan_id": plan_id,
+                    "os_type": "linux",
+                    "region": REGION_OF[provider],
+                    "provider": provider,
+                    "provider_id": provider_id,
+                    "status": "active",
+                    "ip_address": ip,
+                    "username": "nemordp",
+                }
+            )
+            owners.append(raw_tokens[owner])
+        ids = list(db.session.scalars(insert(Instance).returning(Instance.id), rows))
+        db.session.commit()
+    owned = zip(ids, machines, owners, strict=True)
+    return raw_tokens, [
+        (instance_id, provider, provider_id, token)
+        for instance_id, (provider, provider_id, _), token in owned
+    ]
+
+
+# -- the load ------------------------------------------------------------------------------
+async def send_actions(
+    base: str, machines: list[tuple[int, str, str, str]], rate: float, duration: float
+) -> list[Action]:
+    """Open loop: action i is sent at start + i / rate, whatever the others are doing."""
+    actions: list[Action] = []
+    turns: dict[int, int] = defaultdict(int)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+
+        async def fire(action: Action, token: str) -> None:
+            response = await http.post(
+                f"/api/instances/{action.instance_id}/{action.kind}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            action.answered = time.time()
+            action.status = response.status_code
+
+        tasks = []
+        start = time.monotonic()
+        total = int(rate * duration)
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            instance_id, provider, provider_id, token = machines[i % len(machines)]
+            kind = CYCLE[turns[instance_id] % len(CYCLE)]
+            turns[instance_id] += 1
+            action = Action(kind, instance_id, provider, provider_id, time.time())
+            actions.append(action)
+            tasks.append(asyncio.create_task(fire(action, token)))
+        await asyncio.gather(*tasks)
+    return actions
+
+
+def provider_calls(ports: dict[str, int]) -> dict[tuple[str, str], list[tuple[float, str]]]:
+    """(provider, machine id) -> [(epoch, operation)] from the emulators' call logs."""
+    calls: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    for provider in ("vultr", "contabo"):
+        log = httpx.get(f"http://127.0.0.1:{ports[provider]}/_emulator/call-log", timeout=60)
+        for entry in log.json():
+            calls[(provider, entry["machine"])].append((entry["at"], entry["operation"]))
+    return calls
+
+
+def latencies(
+    actions: list[Action], calls: dict[tuple[str, str], list[tuple[float, str]]]
+) -> tuple[dict[str, list[float]], int]:
+    """Milliseconds from each accepted action's 202 to its provider call, by provider; and
+    how many accepted actions never reached the provider."""
+    by_provider: dict[str, list[float]] = defaultdict(list)
+    missing = 0
+    for action in actions:
+        if action.status != 202:
+            continue
+        made = sorted(
+            at
+            for at, operation in calls.get((action.provider, action.provider_id), [])
+            if operation in OPERATIONS[action.kind] and at >= action.sent
+        )
+        if not made:
+            missing += 1
+            continue
+        by_provider[action.provider].append((made[0] - action.answered) * 1000)
+    return by_provider, missing
+
+
+def job_outcomes(database_url: str) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT state, count(*) FROM jobs WHERE kind IN ('stop', 'start', 'restart')"
+                " GROUP BY state"
+            )
+        ).all()
+    engine.dispose()
+    return {state: count for state, count in rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="actions a second")
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--machines", type=int, default=1500)
+    parser.add_argument("--vultr-share", type=float, default=0.2)
+    parser.add_argument("--customers", type=int, default=20)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="threads per worker")
+    parser.add_argument("--status-interval", type=float, default=5.0)
+    parser.add_argument("--drain", type=float, default=20.0, help="seconds to let jobs end")
+    args = parser.parse_args()
+
+    ports = {name: free_port() for name in ("web", "vultr", "contabo", "rdp")}
+    database_url = bench_database_url("actions")
+    env = base_env(database_url)
+    env.update(provider_env(ports["vultr"], ports["contabo"], ports["rdp"]))
+    env.update(
+        {
+            "STATUS_CHECK_INTERVAL": str(args.status_interval),
+            "PROVIDER_TIMEOUT": "10",
+            "RATELIMIT_GLOBAL": "100000 per minute",  # one address sends every customer's
+        }
+    )
+    os.environ.update(env)
+    reset_database(env)
+    stack = Stack(env, ROOT / "var" / "bench" / "actions")
+    try:
+        for provider, extra in (("vultr", ["--rate-limit", "30"]), ("contabo", [])):
+            stack.emulator(
+                provider,
+                ports[provider],
+                ports["rdp"],
+                "--boot-seconds",
+                "0.5",
+                "--restart-seconds",
+                "2",
+                "--ip-delay-seconds",
+                "0",
+                "--ip-prefix",
+                "127.51" if provider == "vultr" else "127.52",
+                *extra,
+            )
+            wait_http(f"http://127.0.0.1:{ports[provider]}/_emulator/calls")
+        began = time.monotonic()
+        made = create_machines(args.machines, args.vultr_share)
+        _, machines = record_machines(made, args.customers)
+        print(f"{len(machines)} machines made and recorded in {time.monotonic() - began:.0f} s")
+
+        stack.web(ports["web"], args.web_workers)
+        for i in range(args.workers):
+            stack.worker(f"actions{i}", args.concurrency)
+        base = f"http://127.0.0.1:{ports['web']}"
+        wait_http(f"{base}/api/support/faq")
+        wait_for_workers(args.workers)
+
+        actions = asyncio.run(send_actions(base, machines, args.rate, args.duration))
+        time.sleep(args.drain)
+        calls = provider_calls(ports)
+        report(args, actions, calls, job_outcomes(database_url))
+    finally:
+        stack.stop()
+
+
+def report(
+    args: argparse.Namespace,
+    actions: list[Action],
+    calls: dict[tuple[str, str], list[tuple[float, str]]],
+    jobs: dict[str, int],
+) -> None:
+    accepted = [a for a in actions if a.status == 202]
+    refused: dict[int, int] = defaultdict(int)
+    for action in actions:
+        if action.status != 202:
+            refused[action.status] += 1
+    api_ms = [(a.answered - a.sent) * 1000 for a in actions]
+    by_provider, missing = latencies(actions, calls)
+    sent_in = max(actions[-1].sent - actions[0].sent, 1e-9)
+    print(
+        f"{len(actions)} actions sent over {sent_in:.1f} s ({(len(actions) - 1) / sent_in:.1f}/s,"
+        f" asked {args.rate:g}/s); accepted {len(accepted)}, refused {dict(refused) or 0}"
+    )
+    print(
+        f"API answer                p50 {statistics.median(api_ms):.0f} ms,"
+        f" p95 {percentile(api_ms, 95):.0f} ms"
+    )
+    everything = [ms for values in by_provider.values() for ms in values]
+    for name, values in [*sorted(by_provider.items()), ("all", everything)]:
+        if not values:
+            continue
+        p95 = percentile(values, 95)
+        print(
+            f"202 to provider call, {name:<8} n {len(values):>5}  p50"
+            f" {statistics.median(values):>6.0f} ms  p95 {p95:>6.0f} ms  max"
+            f" {max(values):>6.0f} ms  p95/{AIM_P95_MS:.0f} ms aim {p95 / AIM_P95_MS:.2f}"
+        )
+    print(f"accepted but no provider call seen  {missing}")
+    print(f"jobs by state after {args.drain:.0f} s  {jobs}")
+    print(
+        f"stack: gunicorn {args.web_workers} workers; Celery {args.workers} x"
+        f" {args.concurrency} threads; {args.machines} machines,"
+        f" {args.vultr_share:.0%} at Vultr (client limit 25/s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

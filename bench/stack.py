@@ -1,0 +1,297 @@
+"""What the benchmarks share: a fresh database, the processes of a local stack (web,
+workers, provider emulators, the local Stripe), customers signed up over the API, and
+percentiles.
+
+Each benchmark uses its own PostgreSQL database (``bench_database_url``) and empties the
+Redis database of ``REDIS_URL`` (``make bench-*`` picks DB 15, never the test suite's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/nemordp_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+STRIPE_WEBHOOK_SECRET = "whsec_bench"
+PASSWORD = "bench-password-1"
+ALL_QUEUES = "default,provisioning,billing,email,periodic"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def percentile(values: Iterable[float], pct: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def bench_database_url(suffix: str) -> str:
+    """``DATABASE_URL`` with ``_<suffix>`` appended to its database name: each benchmark
+    has its own database (``make bench-*``: nemordp_bench_<suffix>)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def reset_database(env: dict[str, str]) -> None:
+    """An empty database built by the migrations, the catalogue loaded, Redis emptied.
+
+    Runs in this process, whose environment must already be ``env`` (settings are read
+    when the app is first imported)."""
+    import psycopg
+    import redis
+    from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    from app import create_app
+    from app.services import catalog
+
+    url = make_url(env["DATABASE_URL"])
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{url.database}"')
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    with create_app().app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        catalog.load()
+
+
+def wait_for_workers(count: int, timeout: float = 60) -> None:
+    """Until ``count`` Celery workers answer a ping."""
+    from app import create_app
+
+    celery = create_app().extensions["celery"]
+    deadline = time.monotonic() + timeout
+    while len(celery.control.ping(timeout=0.5)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} Celery workers did not start")
+
+
+def flask(*argv: str, env: dict[str, str]) -> None:
+    """Run a ``flask`` command of the app; its output is shown only if it fails."""
+    done = subprocess.run(
+        [PYTHON, "-m", "flask", "--app", "wsgi", *argv], cwd=ROOT, env=env, capture_output=True
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout.decode() + done.stderr.decode())
+        raise RuntimeError(f"flask {' '.join(argv)} failed")
+
+
+def base_env(
+    database_url: str, *, environment: str = "development", var: Path | None = None
+) -> dict[str, str]:
+    """The environment of every process of a run; metrics files go to an emptied directory,
+    as in production."""
+    var = var or ROOT / "var" / "bench"
+    metrics = var / "prometheus"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    return {
+        **os.environ,
+        "NEMORDP_ENV": environment,
+        "NEMORDP_VAR_DIR": str(var),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url(),
+        "LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
+
+
+def provider_env(vultr_port: int, contabo_port: int, rdp_port: int) -> dict[str, str]:
+    """Point the provider clients at the local emulators."""
+    contabo = f"http://127.0.0.1:{contabo_port}"
+    return {
+        "VULTR_API_URL": f"http://127.0.0.1:{vultr_port}/v2",
+        "VULTR_API_KEY": "bench",
+        "CONTABO_API_URL": f"{contabo}/v1",
+        "CONTABO_AUTH_URL": f"{contabo}/auth/realms/contabo/protocol/openid-connect/token",
+        "CONTABO_CLIENT_ID": "bench",
+        "CONTABO_CLIENT_SECRET": "bench",
+        "CONTABO_API_USER": "bench@example.com",
+        "CONTABO_API_PASSWORD": "bench",
+        "RDP_PORT": str(rdp_port),
+    }
+
+
+def stripe_env(stripe_port: int, web_port: int) -> dict[str, str]:
+    """Point billing at the local Stripe, which calls the web server back."""
+    return {
+        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+        "STRIPE_SECRET_KEY": "sk_test_local",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+    }
+
+
+class Stack:
+    """The processes of one run, each logging to ``logs/<name>.log``; all stopped on exit."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.processes: list[subprocess.Popen[bytes]] = []
+        logs.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 (lives as long as the run)
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def emulator(
+        self, provider: str, port: int, rdp_port: int, *options: str
+    ) -> subprocess.Popen[bytes]:
+        """A provider emulator; ``options`` are its command-line settings."""
+        module = f"devtools.emulators.{provider}"
+        rdp = ("--rdp-port", str(rdp_port))
+        return self.start(provider, PYTHON, "-m", module, "--port", str(port), *rdp, *options)
+
+    def web(
+        self, port: int, workers: int, threads: int = 1, *options: str
+    ) -> subprocess.Popen[bytes]:
+        """gunicorn as in production (``-c gunicorn.conf.py``)."""
+        return self.start(
+            "web",
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            *options,
+            "wsgi:app",
+        )
+
+    def worker(self, name: str, concurrency: int, pool: str = "threads") -> subprocess.Popen[bytes]:
+        """A Celery worker on every queue."""
+        return self.start(
+            name,
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "-Q",
+            ALL_QUEUES,
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "WARNING",
+        )
+
+    def stripe(self, port: int, web_port: int, state_dir: Path) -> subprocess.Popen[bytes]:
+        """The local Stripe, sending signed webhooks to the web server; catalogue synced."""
+        webhook = f"http://127.0.0.1:{web_port}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}"
+        process = self.start(
+            "stripe",
+            PYTHON,
+            "-m",
+            "devtools.stripe_server",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(state_dir),
+            "--from-scratch",
+            "--webhook",
+            webhook,
+        )
+        wait_http(f"http://127.0.0.1:{port}/v1/customers")
+        flask("billing", "sync-catalog", env=self.env)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and its children, in bytes."""
+    parent = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its living children so far."""
+    parent = psutil.Process(pid)
+    total = 0.0
+    for process in [parent, *parent.children(recursive=True)]:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def sign_up(base: str, count: int, prefix: str = "bench") -> list[dict[str, str]]:
+    """Customers signed up over the API: each with its session cookie and CSRF token."""
+    customers = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for i in range(count):
+            http.cookies.clear()
+            body = {"email": f"{prefix}{i}@example.com", "password": PASSWORD}
+            signed = http.post("/api/auth/signup", json=body)
+            signed.raise_for_status()
+            customers.append(
+                {
+                    "cookie": f"nemordp_session={http.cookies['nemordp_session']}",
+                    "csrf": signed.json()["csrf_token"],
+                }
+            )
+    return customers
