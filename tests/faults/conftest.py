@@ -14,6 +14,7 @@ from app.tasking import QUEUES
 from config import TestConfig
 from tests.conftest import ARTIFACTS
 from tests.faults.processes import Worker
+from tests.faults.stack import Stack
 from tests.support.emulators import EmulatorHandle
 from tests.support.mailbox import Mailbox
 
@@ -83,3 +84,10 @@ def own_worker(
             killable.worker.kill()  # what it still held is of no test's concern
             for queue in QUEUES:
                 celery.control.add_consumer(queue, reply=True, timeout=0.5)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """The platform on private servers the tests may restart (see `tests.faults.stack`)."""
+    with Stack.start(ARTIFACTS / "faults-stack") as running:
+        yield running

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Instance, Job, JobState, WebhookEvent
-from tests.conftest import ARTIFACTS
 from tests.faults import invariants
 from tests.faults.stack import WEBHOOK_SECRET, Stack
 from tests.faults.web_customer import WebCustomer
@@ -30,12 +27,6 @@ from tests.support.billing import signature
 from tests.support.emulators import wait_until
 
 SETTLE_SECONDS = 120
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    with Stack.start(ARTIFACTS / "faults-stack") as running:
-        yield running
 
 
 def _active(customer: WebCustomer, instance_id: int) -> bool:
