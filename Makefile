@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint install clean bench bench-provisioning bench-scans bench-api bench-actions \
+.PHONY: run test soak lint install clean bench bench-provisioning bench-scans bench-api bench-actions \
 	bench-dashboard
 
 $(STAMP): pyproject.toml
@@ -21,6 +21,11 @@ run: install
 
 test: install
 	@devtools/test.sh
+
+# Mixed load with faults on a private platform for SOAK_MINUTES (default 10), then the
+# invariants; figures in test-artifacts/soak.json (see docs/reliability.md).
+soak: install
+	@devtools/soak.sh
 
 bench: bench-api bench-actions bench-dashboard bench-provisioning bench-scans
 

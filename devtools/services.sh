@@ -39,6 +39,16 @@ ensure_redis() {
   export REDIS_URL="redis://127.0.0.1:6390/${REDIS_DB:-0}"
 }
 
+# postgres_bindir: print the directory of Debian's PostgreSQL server binaries, installing
+# them if missing (the fault tests and `make soak` also run private clusters with them).
+postgres_bindir() {
+  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    echo "installing PostgreSQL (Debian package)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1
+}
+
 # ensure_postgres: use PostgreSQL at 127.0.0.1:5432 if it answers; otherwise install
 # Debian's server if missing and run a private cluster (trust auth) under var/pgdata on
 # port 5433. Exports PG_ADMIN_URL (a libpq URL to the maintenance database).
@@ -48,12 +58,7 @@ ensure_postgres() {
     return 0
   fi
   local bindir
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  if [ -z "$bindir" ]; then
-    echo "installing PostgreSQL (Debian package)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  fi
+  bindir=$(postgres_bindir)
   local data="$ROOT/var/pgdata" runas=()
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home "$data" postgres

@@ -9,6 +9,7 @@ source devtools/services.sh
 export REDIS_DB=${REDIS_DB:-9}
 ensure_redis
 ensure_postgres
+postgres_bindir >/dev/null  # tests/faults runs private clusters
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
