@@ -17,6 +17,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.compression import init_compression
     from app.errors import register_error_handlers
     from app.extensions import csrf, db, login_manager, migrate
+    from app.ids import IdConverter
     from app.logs import configure_logging
     from app.monitoring import init_monitoring
     from app.security.headers import init_security_headers
@@ -27,6 +28,7 @@ def create_app(config_class: type[BaseConfig] | None = None) -> Flask:
     from app.web import register_web
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.from_object(config_class or config_for())
     configure_logging(app)
     init_timing(app)  # first: its clock spans every other hook

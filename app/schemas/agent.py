@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.ids import ID_RANGE
+
 
 class HeartbeatSchema(Schema):
-    instance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    instance_id = fields.Integer(required=True, validate=ID_RANGE)
     sessions = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
     agent_version = fields.String(load_default=None, validate=validate.Length(max=32))
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.ids import ID_RANGE
 from app.schemas.instances import JobSchema
 
 
@@ -35,7 +36,7 @@ class SubscriptionSummarySchema(Schema):
 
 
 class CancelSchema(Schema):
-    instance_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    instance_id = fields.Integer(load_default=None, validate=ID_RANGE)
 
 
 class InvoiceSchema(Schema):
@@ -57,7 +58,7 @@ class InvoicePageSchema(Schema):
 
 
 class PlanChangeSchema(Schema):
-    instance_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    instance_id = fields.Integer(required=True, validate=ID_RANGE)
     new_plan = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
