@@ -523,3 +523,18 @@ def test_state_survives_a_restart_and_webhooks_are_registered_again(
 
     with pytest.raises(stripe.InvalidRequestError):
         third.v1.customers.retrieve(str(session.customer))
+
+
+def test_in_memory_it_starts_empty_and_saves_nothing(
+    launch: Callable[..., stripe.StripeClient], tmp_path: Path
+) -> None:
+    first = launch(tmp_path)
+    customer = first.v1.customers.create(params={"email": "kept@example.com"})
+    saved = (tmp_path / "localstripe.pickle").read_bytes()
+
+    in_memory = launch(tmp_path, "--in-memory")
+
+    with pytest.raises(stripe.InvalidRequestError):
+        in_memory.v1.customers.retrieve(customer.id)
+    in_memory.v1.customers.create(params={"email": "forgotten@example.com"})
+    assert (tmp_path / "localstripe.pickle").read_bytes() == saved
