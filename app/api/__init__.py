@@ -8,6 +8,7 @@ from flask import Flask, request
 from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException
 
+from app.api.input_guard import check_api_input
 from app.errors import UnsupportedMediaType, http_error_response
 from app.schemas.common import ErrorSchema
 
@@ -37,6 +38,7 @@ def register_api(app: Flask) -> Api:
 
     api = Api(app)
     app.before_request(_require_json_body)
+    app.before_request(check_api_input)
     for module in (account, agent, auth, billing, health, instances, jobs, plans, support):
         api.register_blueprint(module.blp)
     return api

@@ -9,6 +9,7 @@ must be classified before it ships.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ NEW_PASSWORD = "a different long password"
 _emails = itertools.count(1)
 
 BodyFactory = Callable[[World], Any]
+QueryFactory = Callable[[World], dict[str, Any]]
 
 
 def _fresh_email(_: World) -> dict[str, str]:
@@ -37,7 +39,7 @@ class Rule:
     kind: str
     expect: dict[str, int]
     body: BodyFactory | None = None
-    query: Callable[[World], dict[str, Any]] | None = None
+    query: QueryFactory | None = None
     needs_stripe: bool = False
     note: str = ""
 
@@ -48,28 +50,31 @@ def public(status: int, body: BodyFactory | None = None, note: str = "") -> Rule
 
 
 def signed_in(
-    status: int, body: BodyFactory | None = None, *, needs_stripe: bool = False, note: str = ""
+    status: int,
+    body: BodyFactory | None = None,
+    *,
+    query: QueryFactory | None = None,
+    needs_stripe: bool = False,
+    note: str = "",
 ) -> Rule:
     """Any signed-in caller, about their own account; anonymous callers get 401."""
     expect = dict.fromkeys(PARTIES, status) | {"anonymous": 401}
-    return Rule("account", expect, body, needs_stripe=needs_stripe, note=note)
+    return Rule("account", expect, body, query, needs_stripe=needs_stripe, note=note)
 
 
-def owned(
-    status: int,
-    body: BodyFactory | None = None,
-    query: Callable[[World], dict[str, Any]] | None = None,
-) -> Rule:
+def owned(status: int, body: BodyFactory | None = None, query: QueryFactory | None = None) -> Rule:
     """The owner's object: anyone else gets 404 (its existence is not revealed), 401 if
     not signed in. Staff and admins have no extra rights over customers' machines."""
     expect = {"anonymous": 401, "stranger": 404, "staff": 404, "admin": 404, "owner": status}
     return Rule("owned", expect, body, query)
 
 
-def staff_only(status: int, body: BodyFactory | None = None) -> Rule:
+def staff_only(
+    status: int, body: BodyFactory | None = None, query: QueryFactory | None = None
+) -> Rule:
     """Staff and admins; customers get 403, anonymous callers 401."""
     expect = {"anonymous": 401, "stranger": 403, "owner": 403, "staff": status, "admin": status}
-    return Rule("staff", expect, body)
+    return Rule("staff", expect, body, query)
 
 
 def credential_only(status: int, body: BodyFactory, note: str) -> Rule:
@@ -83,6 +88,10 @@ def _instance(world: World) -> dict[str, Any]:
 
 def _plan_change(world: World) -> dict[str, Any]:
     return {"instance_id": world.instance_id, "new_plan": "performance"}
+
+
+def _page(world: World) -> dict[str, Any]:
+    return {"page": 1, "per_page": 20}
 
 
 RULES: dict[str, Rule] = {
@@ -108,7 +117,9 @@ RULES: dict[str, Rule] = {
     # -- signing in and account recovery: public by nature ---------------------------------
     "POST /api/auth/signup": public(201, _fresh_email),
     "POST /api/auth/login": public(
-        200, lambda w: {"email": w.owner.email, "password": PASSWORD}, note="right password"
+        200,
+        lambda w: {"email": w.owner.email, "password": PASSWORD, "remember": True},
+        note="right password",
     ),
     "POST /api/auth/login/2fa": public(
         401, lambda w: {"challenge": "forged", "code": "123456"}, note="a forged challenge"
@@ -125,7 +136,7 @@ RULES: dict[str, Rule] = {
     # -- machines' and Stripe's own credentials ---------------------------------------------
     "POST /api/agent/heartbeat": credential_only(
         401,
-        lambda w: {"instance_id": w.instance_id, "sessions": 1},
+        lambda w: {"instance_id": w.instance_id, "sessions": 1, "agent_version": "1.0.0"},
         "the machine's agent token only",
     ),
     "POST /api/billing/webhook": credential_only(
@@ -135,7 +146,9 @@ RULES: dict[str, Rule] = {
     "POST /api/auth/logout": signed_in(204),
     "GET /api/auth/me": signed_in(200),
     "GET /api/auth/profile": signed_in(200),
-    "PUT /api/auth/profile": signed_in(200, lambda w: {"full_name": "Ada Lovelace"}),
+    "PUT /api/auth/profile": signed_in(
+        200, lambda w: {"full_name": "Ada Lovelace", "preferences": {"default_os": "linux"}}
+    ),
     "GET /api/auth/tokens": signed_in(200),
     "POST /api/auth/tokens": signed_in(201, lambda w: {"name": "laptop"}),
     "GET /api/account/preferences": signed_in(200),
@@ -168,14 +181,14 @@ RULES: dict[str, Rule] = {
     "GET /api/account/export": signed_in(200),
     "POST /api/account/delete": signed_in(202, lambda w: {"password": PASSWORD}),
     "GET /api/billing/subscription": signed_in(200),
-    "GET /api/billing/invoices": signed_in(200),
-    "GET /api/instances": signed_in(200),
+    "GET /api/billing/invoices": signed_in(200, query=_page),
+    "GET /api/instances": signed_in(200, query=_page),
     "POST /api/instances": signed_in(
         202,
         lambda w: {"plan": "basic", "os_type": "linux", "region": "us-east"},
         needs_stripe=True,
     ),
-    "GET /api/support/tickets": signed_in(200),
+    "GET /api/support/tickets": signed_in(200, query=lambda w: {**_page(w), "status": "open"}),
     "POST /api/support/tickets": signed_in(
         201, lambda w: {"subject": "Slow", "priority": "low", "message": "Laggy desktop."}
     ),
@@ -188,7 +201,7 @@ RULES: dict[str, Rule] = {
     "GET /api/instances/<int:instance_id>/jobs": owned(200),
     "GET /api/instances/<int:instance_id>/rdp-file": owned(200),
     "GET /api/instances/<int:instance_id>/credentials": owned(200),
-    "GET /api/instances/<int:instance_id>/usage": owned(200),
+    "GET /api/instances/<int:instance_id>/usage": owned(200, query=lambda w: {"days": 30}),
     "GET /api/jobs/<int:job_id>": owned(200),
     "DELETE /api/auth/tokens/<int:token_id>": owned(204),
     "POST /api/billing/cancel-subscription": owned(202, _instance),
@@ -201,13 +214,15 @@ RULES: dict[str, Rule] = {
     "POST /api/support/tickets/<int:ticket_id>/close": owned(200),
     "POST /api/support/tickets/<int:ticket_id>/reopen": owned(200),
     # -- the staff queue ---------------------------------------------------------------------
-    "GET /api/support/staff/tickets": staff_only(200),
+    "GET /api/support/staff/tickets": staff_only(
+        200, query=lambda w: {**_page(w), "status": "open", "priority": "medium"}
+    ),
     "GET /api/support/staff/tickets/<int:ticket_id>": staff_only(200),
     "PATCH /api/support/staff/tickets/<int:ticket_id>": staff_only(
-        200, lambda w: {"priority": "high"}
+        200, lambda w: {"status": "waiting_on_customer", "priority": "high"}
     ),
     "POST /api/support/staff/tickets/<int:ticket_id>/replies": staff_only(
-        201, lambda w: {"message": "Looking into it."}
+        201, lambda w: {"message": "Looking into it.", "status": "waiting_on_customer"}
     ),
 }
 
@@ -240,3 +255,29 @@ def routes(app: Flask) -> Iterator[Route]:
     for url_rule in app.url_map.iter_rules():
         for method in sorted((url_rule.methods or set()) - IGNORED_METHODS):
             yield Route(method, url_rule.rule, tuple(sorted(url_rule.arguments)))
+
+
+def caller_of(rule: Rule) -> str:
+    """The party for whom a route's request succeeds (staff for the staff queue)."""
+    return "staff" if rule.kind == "staff" else "owner"
+
+
+def body_rules() -> list[str]:
+    """The keys of the API routes that take a JSON body."""
+    return sorted(key for key, rule in RULES.items() if rule.body is not None)
+
+
+def input_rules() -> list[str]:
+    """The keys of the API routes that take a JSON body or query parameters."""
+    return sorted(key for key, rule in RULES.items() if rule.body or rule.query)
+
+
+def route_for(app: Flask, key: str) -> Route:
+    found = [route for route in routes(app) if route.key == key]
+    assert found, f"{key} is in the rule table but the app has no such route"
+    return found[0]
+
+
+def operation_key(rule_key: str) -> str:
+    """``GET /api/x/<int:x_id>`` as the OpenAPI document spells it: ``GET /api/x/{x_id}``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule_key)

@@ -14,18 +14,12 @@ import dataclasses
 import pytest
 from flask import Flask
 
-from tests.security.routes import RULES, Route, routes
+from tests.security.routes import RULES, Route, route_for, routes
 from tests.security.world import PARTIES, World, build_world, owner_state
 from tests.support.api import error_of
 from tests.support.database import Database
 
 MISSING_ID = 987_654
-
-
-def _route(app: Flask, key: str) -> Route:
-    found = [route for route in routes(app) if route.key == key]
-    assert found, f"{key} is in the rule table but the app has no such route"
-    return found[0]
 
 
 def test_every_route_has_a_rule(app: Flask) -> None:
@@ -64,7 +58,7 @@ def test_each_party_gets_what_its_rule_says(
     key: str, app: Flask, database: Database, request: pytest.FixtureRequest
 ) -> None:
     rule = RULES[key]
-    route = _route(app, key)
+    route = route_for(app, key)
     if rule.needs_stripe:
         request.getfixturevalue("stripe_server")
     world = build_world(app, database)

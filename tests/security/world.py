@@ -71,6 +71,7 @@ class Party:
 
 @dataclass
 class World:
+    app: Flask
     parties: dict[str, Party]
     owner: Party
     instance_id: int
@@ -153,6 +154,7 @@ def build_world(app: Flask, database: Database) -> World:
     created = owner.request("POST", "/api/auth/tokens", body={"name": "deploy"})
     assert created.status_code == 201, created.get_json()
     return World(
+        app=app,
         parties=parties,
         owner=owner,
         instance_id=instance.id,
