@@ -64,9 +64,12 @@ def require_staff(view: F) -> F:
 def _check_csrf() -> None:
     """Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token.
 
-    Bearer requests carry no ambient credentials, so they need none.
+    Bearer requests carry no ambient credentials, so they need none. Any other
+    Authorization header (a proxy's Basic credentials, which a browser adds by itself to
+    every request, cross-site ones included) exempts nothing.
     """
-    if request.method not in UNSAFE_METHODS or "Authorization" in request.headers:
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    if request.method not in UNSAFE_METHODS or scheme.lower() == "bearer":
         return
     if "_user_id" not in session:
         return
