@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
 
+import redis  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -73,6 +74,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.services.alerts import KEY_PREFIX as ALERT_KEY_PREFIX  # noqa: E402
 from config import TestConfig, config_for  # noqa: E402
 from devtools.emulators.core import BackgroundServer, EmulatorSettings  # noqa: E402
 from tests.support.database import Database  # noqa: E402
@@ -135,6 +137,17 @@ def clean_tables(database: Database) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def no_alert_mailed_yet(app: Flask) -> None:
+    """Each test starts with no incident alerted: alerts are mailed once per window, and a
+    window claimed by an earlier test would suppress this test's alert."""
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    keys = list(client.scan_iter(f"{ALERT_KEY_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture()

@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,17 +25,6 @@ from tests.support.database import Database
 from tests.support.emulators import free_port, wait_until
 from tests.support.mailbox import Mailbox
 from workers.mailer import MailPermanentError
-
-
-@pytest.fixture(autouse=True)
-def no_alert_mailed_yet(app: Flask) -> None:
-    """Forget which incidents were mailed, so each test starts a fresh window."""
-    client = redis.Redis.from_url(app.config["REDIS_URL"])
-    keys = list(client.scan_iter(f"{alerts.KEY_PREFIX}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
 
 ALERTS = "nemordp_alerts_total"
 
