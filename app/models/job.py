@@ -29,6 +29,8 @@ class Job(Timestamped, db.Model):  # type: ignore[name-defined]
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_instance_state", "instance_id", "state"),
+        # A machine's latest jobs (newest first), without walking every job's id.
+        Index("ix_jobs_instance_id", "instance_id", "id"),
         Index("ix_jobs_state_deadline", "state", "deadline_at"),
     )
 
