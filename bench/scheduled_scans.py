@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,41 +30,24 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stack import (  # noqa: E402
+    Stack,
+    base_env,
+    bench_database_url,
+    free_port,
+    reset_database,
+    wait_for_workers,
+    wait_http,
+)
+
 SCAN_LIMIT = 1.0  # seconds: the idle scan must stay well under this
 VULTR_LIMIT = 30  # requests a second: Vultr's published limit per source address
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def reset_database(database_url: str, redis_url: str) -> None:
-    import psycopg
-    import redis
+def _libpq(database_url: str) -> str:
     from sqlalchemy.engine import make_url
 
-    url = make_url(database_url)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{url.database}"')
-    redis.Redis.from_url(redis_url).flushdb()
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*flask, "catalog", "load"], cwd=ROOT, check=True, capture_output=True)
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
 # -- 1. the idle scan ---------------------------------------------------------------------
@@ -108,11 +88,9 @@ FROM instances AS i WHERE i.id %% 5 = 0
 
 def seed_scan_rows(database_url: str, rows: int, users: int) -> float:
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
         conn.execute(SEED_USERS, {"users": users})
         conn.execute(SEED_INSTANCES, {"rows": rows, "users": users})
         conn.execute(SEED_JOBS, {})
@@ -157,9 +135,9 @@ def time_scan(runs: int) -> dict[str, Any]:
         }
 
 
-def bench_scan(args: argparse.Namespace, database_url: str, redis_url: str) -> None:
-    reset_database(database_url, redis_url)
-    seeded_in = seed_scan_rows(database_url, args.rows, args.users)
+def bench_scan(args: argparse.Namespace, env: dict[str, str]) -> None:
+    reset_database(env)
+    seeded_in = seed_scan_rows(env["DATABASE_URL"], args.rows, args.users)
     result = time_scan(args.runs)
     print("== idle scan")
     print(
@@ -178,35 +156,6 @@ def bench_scan(args: argparse.Namespace, database_url: str, redis_url: str) -> N
 
 
 # -- 2. usage polling ---------------------------------------------------------------------
-class Processes:
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
-        self.running: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str, *argv: str) -> None:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 (lives as long as the run)
-        self.running.append(
-            subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-
-    def stop(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
 def order_machines(vultr: str, count: int) -> list[str]:
     """Machines at the emulator, ordered through its API with its rate limit lifted."""
     admin = httpx.Client(base_url=f"{vultr}/_emulator", timeout=30)
@@ -229,10 +178,8 @@ def order_machines(vultr: str, count: int) -> list[str]:
 
 def record_instances(database_url: str, machine_ids: list[str]) -> None:
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
         conn.execute("TRUNCATE instance_usage, jobs, instances, users RESTART IDENTITY CASCADE")
         conn.execute(SEED_USERS, {"users": 100})
         plan_id = conn.execute("SELECT min(id) FROM plans").fetchone()[0]  # type: ignore[index]
@@ -261,46 +208,21 @@ def record_instances(database_url: str, machine_ids: list[str]) -> None:
 
 def polled(database_url: str) -> int:
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(_libpq(database_url)) as conn:
         row = conn.execute("SELECT count(DISTINCT instance_id) FROM instance_usage").fetchone()
         return int(row[0]) if row else 0
 
 
-def bench_polling(args: argparse.Namespace, database_url: str, redis_url: str) -> None:
-    logs = ROOT / "var" / "bench" / "scheduled"
-    logs.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    vultr = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NEMORDP_ENV": "development",
-        "NEMORDP_VAR_DIR": str(ROOT / "var" / "bench"),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "LOG_LEVEL": "WARNING",
-        "VULTR_API_URL": f"{vultr}/v2",
-        "VULTR_API_KEY": "bench",
-        "USAGE_POLL_BATCH": str(args.batch),
-    }
-    os.environ.update(env)
-    processes = Processes(env, logs)
+def bench_polling(args: argparse.Namespace, env: dict[str, str], vultr_port: int) -> None:
+    database_url = env["DATABASE_URL"]
+    vultr = f"http://127.0.0.1:{vultr_port}"
+    stack = Stack(env, ROOT / "var" / "bench" / "scheduled")
     try:
-        processes.start(
-            "vultr",
-            sys.executable,
-            "-m",
-            "devtools.emulators.vultr",
-            "--port",
-            str(port),
-            "--boot-seconds",
-            "0",
-            "--rate-limit",
-            str(VULTR_LIMIT),
-            "--ip-prefix",
-            "127.43",
+        rdp_port = free_port()  # nothing answers there: these machines are never probed
+        limit = ("--rate-limit", str(VULTR_LIMIT))
+        stack.emulator(
+            "vultr", vultr_port, rdp_port, "--boot-seconds", "0", "--ip-prefix", "127.43", *limit
         )
         wait_http(f"{vultr}/_emulator/calls")
         started = time.perf_counter()
@@ -309,36 +231,14 @@ def bench_polling(args: argparse.Namespace, database_url: str, redis_url: str) -
         seeded_in = time.perf_counter() - started
         calls_before = httpx.get(f"{vultr}/_emulator/calls").json().get("bandwidth", 0)
         for i in range(args.workers):
-            processes.start(
-                f"worker{i}",
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_app",
-                "worker",
-                "-Q",
-                "periodic",
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(args.concurrency),
-                "-n",
-                f"scans{i}@%h",
-                "-l",
-                "WARNING",
-            )
+            stack.worker(f"scans{i}", args.concurrency)
+        wait_for_workers(args.workers)
+
         from app import create_app
 
         app = create_app()
-        celery = app.extensions["celery"]
-        deadline = time.monotonic() + 60
-        while len(celery.control.ping(timeout=1)) < args.workers:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the workers did not start; see var/bench/scheduled/")
-
         started = time.perf_counter()
-        celery.send_task("periodic.poll_usage")
+        app.extensions["celery"].send_task("periodic.poll_usage")
         while (done := polled(database_url)) < args.machines:
             if time.perf_counter() - started > args.machines / 5:
                 raise RuntimeError(f"only {done} of {args.machines} machines polled")
@@ -346,7 +246,7 @@ def bench_polling(args: argparse.Namespace, database_url: str, redis_url: str) -
         elapsed = time.perf_counter() - started
         calls = httpx.get(f"{vultr}/_emulator/calls").json().get("bandwidth", 0) - calls_before
     finally:
-        processes.stop()
+        stack.stop()
 
     floor = args.machines / VULTR_LIMIT
     throttle = app.config["VULTR_RATE_LIMIT"]
@@ -375,24 +275,20 @@ def main() -> None:
     parser.add_argument("--only", choices=("scan", "polling"), help="run one part")
     args = parser.parse_args()
 
-    database_url = os.environ.get(
-        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nemordp_bench"
-    )
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
-    os.environ.update(
-        {
-            "NEMORDP_ENV": "development",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    vultr_port = free_port()
+    env = {
+        **base_env(bench_database_url("scans")),
+        "VULTR_API_URL": f"http://127.0.0.1:{vultr_port}/v2",
+        "VULTR_API_KEY": "bench",
+        "USAGE_POLL_BATCH": str(args.batch),
+    }
+    os.environ.update(env)  # before the app is first imported: it reads them then
     if args.only != "polling":
-        bench_scan(args, database_url, redis_url)
+        bench_scan(args, env)
     if args.only != "scan":
         if args.only == "polling":
-            reset_database(database_url, redis_url)
-        bench_polling(args, database_url, redis_url)
+            reset_database(env)
+        bench_polling(args, env, vultr_port)
 
 
 if __name__ == "__main__":
