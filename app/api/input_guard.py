@@ -34,23 +34,27 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _first_unstorable(value: Any, field: str | None = None) -> str | None:
-    """The top-level field holding the first string that cannot be stored, if any."""
-    if isinstance(value, str):
-        return None if _storable(value) else (field or "_body")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = field or key
-            if not _storable(key):
-                return name if _storable(name) else "_body"
-            found = _first_unstorable(item, name)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for item in value:
-            found = _first_unstorable(item, field)
-            if found is not None:
-                return found
+def _first_unstorable(body: Any) -> str | None:
+    """The top-level field holding the first string (key or value) that cannot be stored.
+
+    Walked with a stack, not recursion: a body may be nested as deep as the parser allows.
+    """
+    if isinstance(body, dict):
+        if not all(_storable(key) for key in body):
+            return "_body"
+        pending = list(body.items())
+    else:
+        pending = [("_body", body)]
+    while pending:
+        field, value = pending.pop()
+        if isinstance(value, str) and not _storable(value):
+            return field
+        if isinstance(value, dict):
+            if not all(_storable(key) for key in value):
+                return field
+            pending.extend((field, item) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((field, item) for item in value)
     return None
 
 

@@ -73,7 +73,7 @@ def test_each_party_gets_what_its_rule_says(
             assert owner_state(database, world) == before, f"{party}'s refused call changed state"
             if route.rule.startswith("/api"):
                 assert error is not None, f"{party}: {status} without the error contract"
-    assert outcomes == rule.expect
+    assert outcomes == rule.expect, rule.note
 
     if rule.kind == "owned":
         # Another customer learns nothing: the answer for the owner's object is the answer

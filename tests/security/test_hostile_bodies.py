@@ -135,3 +135,12 @@ def test_ids_beyond_the_database_column_match_no_route(world: World) -> None:
         )
         assert response.status_code in (404, 405), (key, response.status_code)
     assert owner.request("GET", f"/api/instances/{2**31 - 1}").status_code == 404
+
+
+def test_a_nul_at_the_bottom_of_a_deep_body_is_found_and_named(world: World) -> None:
+    """As deep as the parser goes, the text check still walks it (without recursion)."""
+    key = "PUT /api/auth/profile"
+    deep = '{"full_name": ' + "[" * 500 + '"\\u0000"' + "]" * 500 + "}"
+    response = _post(world, key, deep.encode())
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == ["full_name"]
