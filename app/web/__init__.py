@@ -1,8 +1,8 @@
 """The customer dashboard: HTML shells whose pages get all their data from /api.
 
 Every page is the same shell; ``static/js/app.js`` routes on the URL and fetches from the
-JSON API. The shell carries no inline script or style, so a strict Content-Security-Policy
-holds; it is sent on these responses now.
+JSON API. The shell carries no inline script or style, so the strict Content-Security-Policy
+that ``app.security.headers`` puts on every response holds.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import http_error_response
 from app.web import help as help_pages
-from app.web.headers import secure
 
 bp = Blueprint("web", __name__)
 
@@ -93,9 +92,6 @@ def staff_ticket_link(ticket_id: int) -> ResponseReturnValue:
     return redirect(f"/app/staff/tickets/{ticket_id}")
 
 
-bp.after_request(secure)
-
-
 @bp.app_errorhandler(404)
 def not_found(error: HTTPException) -> ResponseReturnValue:
     """An HTML page for browsers outside /api; everyone else keeps the JSON contract."""
@@ -104,7 +100,7 @@ def not_found(error: HTTPException) -> ResponseReturnValue:
     )
     if request.path.startswith("/api/") or request.path == "/api" or not prefers_html:
         return http_error_response(error)
-    return secure(make_response(render_template("web/not_found.html"), 404))
+    return make_response(render_template("web/not_found.html"), 404)
 
 
 def register_web(app: Flask) -> None:

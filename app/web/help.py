@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
-from app.web.headers import secure
-
 
 @dataclass(frozen=True)
 class HelpPage:
@@ -48,7 +46,6 @@ BY_SLUG = {page.slug: page for page in PAGES}
 
 
 bp = Blueprint("help", __name__, url_prefix="/help")
-bp.after_request(secure)
 
 
 @bp.get("")
