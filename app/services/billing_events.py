@@ -98,11 +98,17 @@ def process(event_row_id: int) -> None:
 
 def _serialise_per_customer(obj: StripeObject) -> None:
     """Hold the customer's row: Stripe sends several events about one subscription at
-    once, and they must be applied one after the other, never racing to insert it."""
+    once, and they must be applied one after the other, never racing to insert it.
+
+    ``FOR NO KEY UPDATE``: it still serialises the events, but leaves alone the key-share
+    locks that inserting the customer's rows (a new order) takes on it; ``FOR UPDATE``
+    deadlocked with an order placed at the same time."""
     customer = obj.get("customer")
     if isinstance(customer, str):
         db.session.scalar(
-            select(User.id).where(User.stripe_customer_id == customer).with_for_update()
+            select(User.id)
+            .where(User.stripe_customer_id == customer)
+            .with_for_update(key_share=True)
         )
 
 
