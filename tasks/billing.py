@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from celery import Task, shared_task
 from flask import current_app
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models import Instance
 from app.services import billing_events, jobs
+from app.services.stripe_gateway import TRANSIENT_ERRORS
 from tasks.support import backoff, open_job, out_of_retries, retry_later, schedule_check
 from workers import billing, machines
 from workers.providers.base import PermanentProviderError, TransientProviderError
@@ -19,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 # Stripe outages can last: these tasks keep trying, with backoff, this many times.
 STRIPE_RETRIES = 60
+# A deadlock, a lost connection, or a row another task inserted first: try again.
+DATABASE_CONFLICTS = (OperationalError, IntegrityError)
 
 
 @shared_task(name="billing.process_event", bind=True, max_retries=STRIPE_RETRIES)
@@ -26,7 +30,7 @@ def process_event(self: Task, event_row_id: int) -> None:
     """Act on one stored Stripe event (once, however often it is delivered)."""
     try:
         billing_events.process(event_row_id)
-    except (TransientProviderError, OperationalError) as exc:  # Stripe, or a lock conflict
+    except (TransientProviderError, *TRANSIENT_ERRORS, *DATABASE_CONFLICTS) as exc:
         db.session.rollback()
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 
@@ -41,6 +45,8 @@ def change_plan(self: Task, job_id: int) -> None:
     try:
         billing.bill_plan_change(job)
         machines.perform(job)
+    except DATABASE_CONFLICTS as exc:
+        _retry_after_conflict(self, exc)
     except TransientProviderError as exc:
         if out_of_retries(self):  # giving up: the price goes back to the machine's plan
             billing.revert_plan_change(job)
@@ -63,6 +69,8 @@ def cancel_subscription(self: Task, job_id: int) -> None:
     jobs.mark_running(job)
     try:
         billing.cancel_at_period_end(job)
+    except DATABASE_CONFLICTS as exc:
+        _retry_after_conflict(self, exc)
     except TransientProviderError as exc:
         retry_later(self, job, exc)
     except PermanentProviderError as exc:
@@ -77,6 +85,8 @@ def end_subscription(self: Task, instance_id: int) -> None:
         return
     try:
         billing.end_subscription(instance)
+    except DATABASE_CONFLICTS as exc:
+        _retry_after_conflict(self, exc)
     except TransientProviderError as exc:
         db.session.rollback()
         if self.request.retries >= STRIPE_RETRIES:
@@ -95,6 +105,14 @@ def sync_invoices(self: Task) -> dict[str, int]:
     """Heal the mirror from Stripe: recent invoices, all subscriptions, missed events."""
     try:
         return billing.sync_recent(current_app.config["INVOICE_SYNC_DAYS"])
+    except DATABASE_CONFLICTS as exc:
+        _retry_after_conflict(self, exc)
     except TransientProviderError as exc:
         db.session.rollback()
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
+
+
+def _retry_after_conflict(task: Task, exc: Exception) -> NoReturn:
+    """Start the task again on a fresh transaction (its steps are idempotent)."""
+    db.session.rollback()
+    raise task.retry(countdown=backoff(task.request.retries, None), exc=exc) from None

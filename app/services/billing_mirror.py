@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Instance, Invoice, Plan, Subscription, User
@@ -19,6 +20,7 @@ from app.models import Instance, Invoice, Plan, Subscription, User
 logger = logging.getLogger(__name__)
 
 StripeObject = dict[str, Any]
+T = TypeVar("T")
 
 # An invoice moves forward only: a late "open" never undoes "paid".
 INVOICE_PROGRESS = {"draft": 0, "open": 1, "paid": 2, "uncollectible": 2, "void": 2}
@@ -62,14 +64,20 @@ def subscription(obj: StripeObject, version: int) -> Subscription | None:
         if instance is None:
             logger.warning("subscription %s pays for nothing of ours", obj["id"])
             return None
-        row = Subscription(
-            user_id=instance.user_id,
-            instance_id=instance.id,
-            plan_id=instance.plan_id,
-            stripe_subscription_id=obj["id"],
-            stripe_updated=0,
+        row = _insert_or_lock(
+            Subscription,
+            Subscription.stripe_subscription_id == obj["id"],
+            Subscription(
+                user_id=instance.user_id,
+                instance_id=instance.id,
+                plan_id=instance.plan_id,
+                stripe_subscription_id=obj["id"],
+                stripe_updated=0,
+                status=obj["status"],
+                amount_cents=0,
+                currency="usd",
+            ),
         )
-        db.session.add(row)
     if version < row.stripe_updated:
         return row  # an older view of it: keep what we have
     item = _first_item(obj)
@@ -103,8 +111,19 @@ def invoice(obj: StripeObject) -> Invoice | None:
         if owner is None:
             logger.warning("invoice %s is for a customer we do not know", obj["id"])
             return None
-        row = Invoice(user_id=owner.id, stripe_invoice_id=obj["id"], status="draft")
-        db.session.add(row)
+        row = _insert_or_lock(
+            Invoice,
+            Invoice.stripe_invoice_id == obj["id"],
+            Invoice(
+                user_id=owner.id,
+                stripe_invoice_id=obj["id"],
+                status="draft",
+                amount_due=0,
+                amount_paid=0,
+                currency="usd",
+                created=datetime.now(UTC),
+            ),
+        )
     status = obj.get("status") or "draft"
     if INVOICE_PROGRESS.get(status, 0) < INVOICE_PROGRESS.get(row.status, 0):
         return row  # an older view of it, delivered late: keep what we have
@@ -117,6 +136,19 @@ def invoice(obj: StripeObject) -> Invoice | None:
     row.invoice_pdf = obj.get("invoice_pdf")
     row.hosted_invoice_url = obj.get("hosted_invoice_url")
     return row
+
+
+def _insert_or_lock(model: type[T], found: ColumnElement[bool], new: T) -> T:
+    """Insert ``new``, or lock the row another transaction inserted first: a webhook, a
+    job and the sync may mirror the same object at the same moment."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(new)
+    except IntegrityError:
+        existing = db.session.scalar(select(model).where(found).with_for_update())
+        assert existing is not None
+        return existing
+    return new
 
 
 def _subscription_id(obj: StripeObject) -> str | None:
