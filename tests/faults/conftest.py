@@ -17,6 +17,7 @@ from tests.faults.processes import Worker
 from tests.faults.stack import Stack
 from tests.support.emulators import EmulatorHandle
 from tests.support.mailbox import Mailbox
+from tests.support.stripe_process import LocalStripe
 
 # A killed worker's unacknowledged tasks go back to their queue when a worker starts and
 # finds them older than the visibility timeout (two hours in production, where the
@@ -84,6 +85,15 @@ def own_worker(
             killable.worker.kill()  # what it still held is of no test's concern
             for queue in QUEUES:
                 celery.control.add_consumer(queue, reply=True, timeout=0.5)
+
+
+@pytest.fixture()
+def emptied_vultr(
+    vultr_server: EmulatorHandle, own_worker: KillableWorker, local_stripe: LocalStripe
+) -> EmulatorHandle:
+    """The Vultr emulator, emptied, with this module's worker and the local Stripe up."""
+    vultr_server.reset()
+    return vultr_server
 
 
 @pytest.fixture(scope="session")

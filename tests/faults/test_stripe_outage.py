@@ -39,11 +39,10 @@ def _job_state(customer: Customer, job_id: int) -> str:
 def test_while_stripe_is_down_pages_load_and_changes_wait_for_it(
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
     local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     instance = active_machine(customer)
     path = f"/api/instances/{instance['id']}"
@@ -66,12 +65,12 @@ def test_while_stripe_is_down_pages_load_and_changes_wait_for_it(
         wait_until(lambda: _job_state(customer, upgrade) == "retrying")
         time.sleep(2)  # still waiting: nothing is resized before it is paid
         assert _job_state(customer, upgrade) == "retrying"
-        assert vultr_server.machines()[0]["plan"] == "vc2-2c-4gb"
+        assert emptied_vultr.machines()[0]["plan"] == "vc2-2c-4gb"
     finally:
         local_stripe.start()
     job = wait_for_job(customer, upgrade, timeout=60)
     assert job["state"] == "succeeded", job
-    assert vultr_server.machines()[0]["plan"] == "vc2-4c-8gb"
+    assert emptied_vultr.machines()[0]["plan"] == "vc2-4c-8gb"
     assert len(paid_invoices(database)) == 2
 
     local_stripe.stop()
@@ -98,11 +97,9 @@ def test_real_events_processed_in_reverse_order_leave_the_mirror_as_stripe_has_i
     app: Flask,
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
-    local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     instance = active_machine(customer)
     subscription_id = subscription_of(database, instance["id"]).stripe_subscription_id

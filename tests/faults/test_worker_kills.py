@@ -25,7 +25,6 @@ from tests.support.api import Customer, pay, place_order, wait_for_instance_job,
 from tests.support.billing import stripe_api
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
-from tests.support.stripe_process import LocalStripe
 
 
 @contextmanager
@@ -67,11 +66,9 @@ def _check_invariants(database: Database, vultr: EmulatorHandle) -> None:
 def test_killed_while_the_payment_is_processed_and_while_creating(
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
-    local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     placed = place_order(customer, os_type="linux")
     instance_id = placed["instance"]["id"]
@@ -80,9 +77,9 @@ def test_killed_while_the_payment_is_processed_and_while_creating(
         assert pay(placed["checkout_url"]).status_code == 303
         wait_until(lambda: a_task_waits_on_a_lock(database), timeout=30)
         own_worker.kill()
-    vultr_server.inject("create", "slow_response", delay=2)
+    emptied_vultr.inject("create", "slow_response", delay=2)
     own_worker.replace()
-    wait_until(lambda: vultr_server.calls().get("create", 0) >= 1, interval=0.02)
+    wait_until(lambda: emptied_vultr.calls().get("create", 0) >= 1, interval=0.02)
     own_worker.kill_and_replace()
 
     job = wait_for_job(customer, wait_for_instance_job(customer, instance_id, "provision")["id"])
@@ -90,18 +87,16 @@ def test_killed_while_the_payment_is_processed_and_while_creating(
     assert job["state"] == "succeeded" and job["attempts"] >= 2, job
     assert database.count(Job) == 1  # one provisioning job, however often the event ran
     assert database.scalar(select(func.count()).select_from(WebhookEvent)) > 0
-    assert len(vultr_server.machines()) == 1
-    _check_invariants(database, vultr_server)
+    assert len(emptied_vultr.machines()) == 1
+    _check_invariants(database, emptied_vultr)
 
 
 def test_killed_during_restart_stop_and_start(
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
-    local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     instance = active_machine(customer)
     steps = [
@@ -111,7 +106,7 @@ def test_killed_during_restart_stop_and_start(
     ]
     for action, operation, status in steps:
         response = _kill_during_call(
-            vultr_server,
+            emptied_vultr,
             operation,
             own_worker,
             lambda action=action: customer.post(f"/api/instances/{instance['id']}/{action}"),
@@ -119,22 +114,20 @@ def test_killed_during_restart_stop_and_start(
         job = wait_for_job(customer, response.get_json()["job"]["id"], timeout=45)
         assert job["state"] == "succeeded" and job["attempts"] >= 2, (action, job)
         assert customer.get(f"/api/instances/{instance['id']}").get_json()["status"] == status
-    assert len(vultr_server.machines()) == 1
-    _check_invariants(database, vultr_server)
+    assert len(emptied_vultr.machines()) == 1
+    _check_invariants(database, emptied_vultr)
 
 
 def test_killed_during_a_plan_change_and_a_cancellation(
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
-    local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     instance = active_machine(customer)
     response = _kill_during_call(
-        vultr_server,
+        emptied_vultr,
         "resize",
         own_worker,
         lambda: customer.post(
@@ -144,7 +137,7 @@ def test_killed_during_a_plan_change_and_a_cancellation(
     )
     job = wait_for_job(customer, response.get_json()["job"]["id"], timeout=45)
     assert job["state"] == "succeeded" and job["attempts"] >= 2, job
-    assert vultr_server.machines()[0]["plan"] == "vc2-4c-8gb"
+    assert emptied_vultr.machines()[0]["plan"] == "vc2-4c-8gb"
     assert len(paid_invoices(database)) == 2  # the order and the difference, once
 
     # The cancel task has told Stripe and waits to record it.
@@ -164,28 +157,26 @@ def test_killed_during_a_plan_change_and_a_cancellation(
     assert subscription.cancel_at_period_end
     remote = stripe_api().v1.subscriptions.retrieve(subscription.stripe_subscription_id)
     assert remote.cancel_at_period_end and remote.status == "active"
-    assert len(vultr_server.machines()) == 1  # kept until the period ends
-    _check_invariants(database, vultr_server)
+    assert len(emptied_vultr.machines()) == 1  # kept until the period ends
+    _check_invariants(database, emptied_vultr)
 
 
 def test_killed_during_termination(
     client: FlaskClient,
     own_worker: KillableWorker,
-    vultr_server: EmulatorHandle,
+    emptied_vultr: EmulatorHandle,
     database: Database,
-    local_stripe: LocalStripe,
 ) -> None:
-    vultr_server.reset()
     customer = Customer(client)
     instance = active_machine(customer)
     response = _kill_during_call(
-        vultr_server,
+        emptied_vultr,
         "delete",
         own_worker,
         lambda: customer.delete(f"/api/instances/{instance['id']}"),
     )
     job = wait_for_job(customer, response.get_json()["job"]["id"], timeout=45)
     assert job["state"] == "succeeded" and job["attempts"] >= 2, job
-    assert vultr_server.machines() == []
+    assert emptied_vultr.machines() == []
     wait_until(lambda: subscription_of(database, instance["id"]).status == "canceled")
-    _check_invariants(database, vultr_server)
+    _check_invariants(database, emptied_vultr)
