@@ -44,12 +44,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stack import (  # noqa: E402
     PASSWORD,
+    Profiler,
     Stack,
     base_env,
     bench_database_url,
     free_port,
+    machine_load,
     percentile,
     reset_database,
+    summarise_profile,
     tree_cpu_seconds,
     wait_http,
 )
@@ -306,7 +309,9 @@ async def customer_loop(
     """One customer's requests until ``stop_at``, each followed by a pause to think."""
     rng = random.Random(seed_)
     samples: list[Sample] = []
-    limits = httpx.Limits(max_connections=1)
+    # A new connection per request, as from a proxy without upstream keep-alive (reusing one
+    # races gunicorn closing it after its keep-alive timeout).
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
         route = "instances"
         while time.monotonic() < stop_at:
@@ -473,10 +478,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100, help="simulated at once")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between requests")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--web-threads", type=int, default=1, help="threads per worker")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per worker")
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
     parser.add_argument("--sql-repeat", type=int, default=30)
+    parser.add_argument("--profile", action="store_true", help="sample gunicorn with py-spy")
     args = parser.parse_args()
 
     env = production_env(bench_database_url("api"))
@@ -512,6 +518,10 @@ def report(
     start_at = time.time() + 2
     web_cpu = tree_cpu_seconds(web_pid)
     psutil.cpu_percent()
+    profiler = Profiler(ROOT / "var" / "bench" / "api" / "profile") if args.profile else None
+    if profiler:
+        for child in psutil.Process(web_pid).children():
+            profiler.attach(f"web{child.pid}", child.pid)
     with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
         outcomes = pool.starmap(
             run_customers,
@@ -519,6 +529,7 @@ def report(
         )
     machine_cpu = psutil.cpu_percent()
     web_cpu = tree_cpu_seconds(web_pid) - web_cpu
+    profiles = profiler.stop() if profiler else []
     samples = [s for result, _ in outcomes for s in result]
     client_cpu = sum(cpu for _, cpu in outcomes)
 
@@ -545,9 +556,10 @@ def report(
         f" gunicorn {100 * web_cpu / args.duration:.0f} % of a core,"
         f" whole machine {machine_cpu:.0f} % of {psutil.cpu_count()} cores"
     )
+    print(f"machine: {machine_load()} at the end of the run")
     print(f"floor: GET /api/support/faq p50 {floor:.1f} ms (no SQL)")
     header = (
-        f"{'route':<14}{'n':>6}{'p50':>7}{'p95':>7}{'p99':>7}{'app50':>7}{'sql':>6}"
+        f"{'route':<14}{'n':>6}{'p50':>8}{'p95':>8}{'p99':>8}{'app50':>7}{'sql':>6}"
         f"{'stmts':>6}{'p95/50ms':>9}{'p50/2(floor+sql)':>17}"
     )
     print(header)
@@ -562,19 +574,21 @@ def report(
         bound = 2 * (floor + sql_ms)
         worst = max(worst, p95)
         print(
-            f"{route:<14}{len(taken):>6}{p50:>7.1f}{p95:>7.1f}{p99:>7.1f}"
+            f"{route:<14}{len(taken):>6}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}"
             f"{statistics.median(s.app_ms for s in taken):>7.1f}{sql_ms:>6.1f}{statements:>6}"
             f"{p95 / AIM_P95_MS:>9.2f}{p50 / bound if bound else 0:>17.2f}"
         )
     all_ms = [s.ms for s in samples]
     print(
-        f"{'all':<14}{len(samples):>6}{percentile(all_ms, 50):>7.1f}"
-        f"{percentile(all_ms, 95):>7.1f}{percentile(all_ms, 99):>7.1f}"
+        f"{'all':<14}{len(samples):>6}{percentile(all_ms, 50):>8.1f}"
+        f"{percentile(all_ms, 95):>8.1f}{percentile(all_ms, 99):>8.1f}"
     )
     print(
         f"worst route p95 {worst:.1f} ms: {worst / AIM_P95_MS:.2f} x the 50 ms aim,"
         f" {worst / LIMIT_MS:.2f} x the 200 ms limit"
     )
+    if profiles:
+        summarise_profile(profiles)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.stack import (  # noqa: E402
+    ONE_ADDRESS_LIMITS,
     PASSWORD,
     Stack,
     base_env,
     bench_database_url,
     free_port,
+    machine_load,
     reset_database,
     wait_http,
 )
@@ -133,7 +135,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = base_env(bench_database_url("dashboard"))
-    env["RATELIMIT_GLOBAL"] = "100000 per minute"  # every page load comes from one address
+    env.update(ONE_ADDRESS_LIMITS)
     os.environ.update(env)
     reset_database(env)
     seed(args.machines)
@@ -147,6 +149,7 @@ def main() -> None:
     finally:
         stack.stop()
 
+    print(f"machine: {machine_load()} at the end of the run")
     print(f"instances page with {args.machines} machines, {args.runs} loads each")
     print(f"{'':<6}{'usable p50':>11}{'max':>8}{'first byte':>11}{'DOM ready':>10}", end="")
     print(f"{'requests':>9}{'KiB':>7}{'p50 / 2 s':>10}{'max / 2 s':>10}")

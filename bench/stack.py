@@ -8,6 +8,7 @@ Redis database of ``REDIS_URL`` (``make bench-*`` picks DB 15, never the test su
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +30,16 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 STRIPE_WEBHOOK_SECRET = "whsec_bench"
 PASSWORD = "bench-password-1"
 ALL_QUEUES = "default,provisioning,billing,email,periodic"
+OUR_CODE = ("app/", "workers/", "tasks/")  # as py-spy names the files of frames
+
+
+# Every simulated customer calls from 127.0.0.1: the rate limits stay on (their cost is
+# measured) with limits no run reaches. bench/api_load.py gives each customer an address.
+ONE_ADDRESS_LIMITS = {
+    "RATELIMIT_GLOBAL": "1000000 per minute",
+    "RATELIMIT_AUTH_PER_ADDRESS": "1000000 per minute",
+    "RATELIMIT_AUTH_PER_ACCOUNT": "1000 per minute",
+}
 
 
 def free_port() -> int:
@@ -36,11 +48,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
+def wait_http(url: str, timeout: float = 120) -> None:
+    """Until ``url`` answers (a busy machine can take long to start many processes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            httpx.get(url, timeout=1)
+            httpx.get(url, timeout=10)
             return
         except httpx.TransportError:
             time.sleep(0.2)
@@ -88,6 +101,7 @@ def reset_database(env: dict[str, str]) -> None:
         conn.execute(f'CREATE DATABASE "{url.database}"')
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     with create_app().app_context():
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         upgrade(directory=str(ROOT / "migrations"))
         catalog.load()
 
@@ -232,8 +246,9 @@ class Stack:
             "WARNING",
         )
 
-    def stripe(self, port: int, web_port: int, state_dir: Path) -> subprocess.Popen[bytes]:
-        """The local Stripe, sending signed webhooks to the web server; catalogue synced."""
+    def stripe(self, port: int, web_port: int) -> subprocess.Popen[bytes]:
+        """The local Stripe (state in memory only), sending signed webhooks to the web
+        server; the catalogue synced to it."""
         webhook = f"http://127.0.0.1:{web_port}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}"
         process = self.start(
             "stripe",
@@ -242,9 +257,7 @@ class Stack:
             "devtools.stripe_server",
             "--port",
             str(port),
-            "--state-dir",
-            str(state_dir),
-            "--from-scratch",
+            "--in-memory",
             "--webhook",
             webhook,
         )
@@ -263,6 +276,64 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+class Profiler:
+    """py-spy sampling processes (CPU only, idle threads left out) while the run lasts."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.samplers: list[tuple[str, subprocess.Popen[bytes]]] = []
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def attach(self, name: str, pid: int) -> None:
+        output = self.directory / f"{name}.txt"
+        command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
+        command += ["--rate", "50", "--format", "raw", "--output", str(output), "--nonblocking"]
+        log = open(self.directory / f"{name}.py-spy.log", "wb")  # noqa: SIM115
+        self.samplers.append((name, subprocess.Popen(command, stdout=log, stderr=log)))
+
+    def stop(self) -> list[Path]:
+        for _, sampler in self.samplers:
+            sampler.send_signal(signal.SIGINT)
+        for _, sampler in self.samplers:
+            sampler.wait(timeout=60)
+        return [self.directory / f"{name}.txt" for name, _ in self.samplers]
+
+
+def summarise_profile(paths: list[Path], top: int = 20) -> None:
+    """Where the busy threads were: the functions of our code found in most
+    samples (inclusive), and the functions most often at the top of the stack (self)."""
+    inclusive: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue  # a frame name that spilled onto its own line
+            samples = int(count)
+            total += samples
+            frames = stack.split(";")
+            leaves[frames[-1]] += samples
+            for frame in set(frames):
+                if frame.split(" (", 1)[-1].startswith(OUR_CODE):
+                    inclusive[frame] += samples
+    print(f"profile: {total} samples of busy threads")
+    print("  our code, inclusive:")
+    for frame, samples in inclusive.most_common(top):
+        print(f"    {100 * samples / max(total, 1):5.1f} %  {frame[:120]}")
+    print("  self (top of the stack):")
+    for frame, samples in leaves.most_common(top // 2):
+        print(f"    {100 * samples / max(total, 1):5.1f} %  {frame[:120]}")
+
+
+def machine_load() -> str:
+    """The load average, printed with each result: these figures move with it."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
 def tree_rss(pid: int) -> int:
     """Resident memory of a process and its children, in bytes."""
     parent = psutil.Process(pid)
@@ -279,19 +350,20 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def sign_up(base: str, count: int, prefix: str = "bench") -> list[dict[str, str]]:
-    """Customers signed up over the API: each with its session cookie and CSRF token."""
-    customers = []
-    with httpx.Client(base_url=base, timeout=30) as http:
-        for i in range(count):
-            http.cookies.clear()
-            body = {"email": f"{prefix}{i}@example.com", "password": PASSWORD}
-            signed = http.post("/api/auth/signup", json=body)
-            signed.raise_for_status()
-            customers.append(
-                {
-                    "cookie": f"nemordp_session={http.cookies['nemordp_session']}",
-                    "csrf": signed.json()["csrf_token"],
-                }
-            )
-    return customers
+def customers_with_tokens(count: int, prefix: str) -> list[tuple[int, str]]:
+    """Customers written straight to the database, each with an API token (its owner's
+    programs call the API with it): [(user id, token)]. Run with ``reset_database``'s
+    environment."""
+    from app import create_app
+    from app.extensions import db
+    from app.models import User
+    from app.security.passwords import hash_password
+    from app.services import tokens
+
+    with create_app().app_context():
+        password_hash = hash_password(PASSWORD)  # once: every customer has this password
+        emails = [f"{prefix}{i}@example.com" for i in range(count)]
+        users = [User(email=email, password_hash=password_hash) for email in emails]
+        db.session.add_all(users)
+        db.session.commit()
+        return [(user.id, tokens.create(user, "bench")[1]) for user in users]
