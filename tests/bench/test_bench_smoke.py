@@ -75,7 +75,7 @@ def test_action_latency_matches_actions_to_provider_calls(private_redis: str) ->
     )
     assert "accepted 8, refused 0" in out
     assert "accepted but no provider call seen  0" in out
-    assert "202 to provider call, all" in out
+    assert "202 (job row) to provider call, all" in out
 
 
 def test_dashboard_load_times_a_usable_instances_page(private_redis: str) -> None:
