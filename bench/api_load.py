@@ -314,6 +314,8 @@ async def customer_loop(
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
         route = "instances"
+        # Customers arrive spread over the first seconds, not all in the same instant.
+        await asyncio.sleep(rng.uniform(0, 2 * think))
         while time.monotonic() < stop_at:
             route, method, path = customer.request(route, rng)
             sent = time.monotonic()
