@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -15,18 +15,11 @@ from app.models import Instance, InstanceStatus, Invoice, Job, Plan, Subscriptio
 from app.models.base import utcnow
 from app.services import audit, jobs
 from app.services.instances import get_for
+from app.services.pagination import Page, paginate
 
 S = InstanceStatus
 # Subscriptions that still pay for a machine.
 LIVE_SUBSCRIPTION_STATES = ("active", "trialing", "past_due", "incomplete", "unpaid")
-
-
-@dataclass(frozen=True)
-class InvoicePage:
-    items: list[Invoice]
-    total: int
-    page: int
-    per_page: int
 
 
 @dataclass(frozen=True)
@@ -66,17 +59,13 @@ def summary(user: User) -> dict[str, object]:
     }
 
 
-def invoices_for(user: User, page: int, per_page: int) -> InvoicePage:
-    owned = Invoice.user_id == user.id
-    total = db.session.scalar(select(func.count()).select_from(Invoice).where(owned)) or 0
-    items = db.session.scalars(
+def invoices_for(user: User, page: int, per_page: int) -> Page[Invoice]:
+    query = (
         select(Invoice)
-        .where(owned)
+        .where(Invoice.user_id == user.id)
         .order_by(Invoice.created.desc(), Invoice.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     )
-    return InvoicePage(list(items), total, page, per_page)
+    return paginate(query, page, per_page)
 
 
 def _subscription_of(user: User, instance_id: int) -> Subscription:

@@ -5,11 +5,10 @@ Routes call these; each validates, changes state, commits, and only then enqueue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
@@ -17,6 +16,7 @@ from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
 from app.models.base import utcnow
 from app.security import crypto
 from app.services import audit, checkout, jobs
+from app.services.pagination import Page, paginate
 
 S = InstanceStatus
 
@@ -30,14 +30,6 @@ ACTIONS: dict[str, tuple[frozenset[str], InstanceStatus]] = {
         S.TERMINATING,
     ),
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Instance]
-    total: int
-    page: int
-    per_page: int
 
 
 def order(user: User, plan_code: str, os_type: str, region: str) -> Instance:
@@ -85,17 +77,13 @@ def jobs_of(user: User, instance_id: int, limit: int = 20) -> list[Job]:
     )
 
 
-def list_for(user: User, page: int, per_page: int) -> Page:
-    owned = Instance.user_id == user.id
-    total = db.session.scalar(select(func.count()).select_from(Instance).where(owned)) or 0
-    items = db.session.scalars(
+def list_for(user: User, page: int, per_page: int) -> Page[Instance]:
+    query = (
         select(Instance)
-        .where(owned)
+        .where(Instance.user_id == user.id)
         .order_by(Instance.created_at.desc(), Instance.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     )
-    return Page(list(items), total, page, per_page)
+    return paginate(query, page, per_page)
 
 
 def get_for(user: User, instance_id: int, *, lock: bool = False) -> Instance:

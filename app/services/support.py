@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, NotFound
@@ -30,20 +29,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit
+from app.services.pagination import Page, paginate
 from app.services.tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
 FAQ_FILE = Path(__file__).resolve().parent.parent / "data" / "faq.json"
 S = TicketStatus
-
-
-@dataclass(frozen=True)
-class TicketPage:
-    items: list[SupportTicket]
-    total: int
-    page: int
-    per_page: int
 
 
 @cache
@@ -67,13 +59,15 @@ def open_ticket(user: User, subject: str, priority: str, message: str) -> Suppor
     return ticket
 
 
-def list_for(user: User, page: int, per_page: int, status: str | None = None) -> TicketPage:
+def list_for(
+    user: User, page: int, per_page: int, status: str | None = None
+) -> Page[SupportTicket]:
     """The customer's tickets, newest first."""
     query = select(SupportTicket).where(SupportTicket.user_id == user.id)
     if status is not None:
         query = query.where(SupportTicket.status == status)
     ordered = query.order_by(SupportTicket.created_at.desc(), SupportTicket.id.desc())
-    return _page(query, ordered, page, per_page)
+    return paginate(ordered, page, per_page)
 
 
 def get_for(user: User, ticket_id: int, *, lock: bool = False) -> SupportTicket:
@@ -123,7 +117,7 @@ def reopen(user: User, ticket_id: int) -> SupportTicket:
 # -- staff --------------------------------------------------------------------------------
 def staff_list(
     page: int, per_page: int, status: str | None = None, priority: str | None = None
-) -> TicketPage:
+) -> Page[SupportTicket]:
     """Every ticket, the most recently active first, optionally filtered."""
     query = select(SupportTicket)
     if status is not None:
@@ -133,7 +127,7 @@ def staff_list(
     ordered = query.options(selectinload(SupportTicket.user)).order_by(
         SupportTicket.updated_at.desc(), SupportTicket.id.desc()
     )
-    return _page(query, ordered, page, per_page)
+    return paginate(ordered, page, per_page)
 
 
 def staff_get(ticket_id: int, *, lock: bool = False) -> SupportTicket:
@@ -209,14 +203,3 @@ def _raise_urgent(ticket: SupportTicket) -> None:
     """Ops hear of urgent tickets at once, not only through the support inbox."""
     logger.warning("urgent support ticket %s", ticket.id, extra={"ticket_id": ticket.id})
     enqueue("email.send_urgent_ticket_alert", ticket.id)
-
-
-def _page(
-    query: Select[SupportTicket],
-    ordered: Select[SupportTicket],
-    page: int,
-    per_page: int,
-) -> TicketPage:
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))
-    return TicketPage(list(items), total, page, per_page)
