@@ -20,6 +20,7 @@ import {
 import { JOB_LABELS, JOB_WORK, forgetJob, isFinished, trackJob, trackedJob } from '../lib/jobs.js';
 import { breadcrumb, showMissing } from '../lib/layout.js';
 import { Poller } from '../lib/poller.js';
+import { usageChart } from '../lib/usage-chart.js';
 
 const BUSY_POLL_MS = 1000;
 const IDLE_POLL_MS = 5000;
@@ -290,6 +291,15 @@ export default {
       ['accessed', 'Last accessed'],
     ]);
     const usageError = alertBox('error');
+    let usagePeriod = 30;
+    const traffic = usageChart({
+      period: usagePeriod,
+      onPeriod: (days) => {
+        usagePeriod = days;
+        loadUsage();
+      },
+    });
+    ctx.onDispose(traffic.dispose);
 
     main.append(
       h(
@@ -312,9 +322,10 @@ export default {
           details.list,
         ),
         card(
-          { id: 'usage-title', title: 'Usage' },
+          { id: 'usage-title', title: 'Usage', className: 'card-wide usage-card' },
           usage.list,
           usageError,
+          traffic.element,
         ),
       ),
     );
@@ -426,18 +437,19 @@ export default {
     };
 
     const loadUsage = async () => {
+      const period = usagePeriod;
       try {
-        const figures = await api.get(`/api/instances/${id}/usage`);
-        if (!ctx.isCurrent()) return;
+        const figures = await api.get(`/api/instances/${id}/usage?days=${period}`);
+        if (!ctx.isCurrent() || period !== usagePeriod) return; // a newer period was asked for
         usageFetchedAt = Date.now();
         showMessage(usageError, null);
-        // A usage chart comes later; these are the figures the API has today.
         setValue(usage.values.uptime, duration(figures.uptime_hours));
         setValue(usage.values.transfer, gigabytes(figures.data_transfer_gb));
         setValue(
           usage.values.accessed,
           figures.last_accessed ? dateTime(figures.last_accessed) : 'Never',
         );
+        traffic.render(figures.series, period, { reported: instance.provider !== 'contabo' });
       } catch (error) {
         if (ctx.isCurrent()) showMessage(usageError, error);
       }
