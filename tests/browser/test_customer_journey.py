@@ -1,22 +1,30 @@
 """A customer's whole day in the dashboard: sign up, order, connect, restart, stop, start,
+change a preference, open a ticket that support answers, cancel the subscription,
 terminate, log out and back in — in a real browser against the real server and worker."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import BrowserLog
-from tests.browser.support import new_email, shoot
+from tests.browser.support import ApiSession, make_staff, new_email, shoot
 from tests.support.api import PASSWORD
+from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle
 
 MACHINE_URL = re.compile(r"/app/instances/(\d+)(\?checkout=success)?$")
 
 
 def test_a_customer_runs_a_machine_from_signup_to_termination(
-    page: Page, vultr: EmulatorHandle, browser_log: BrowserLog, stripe_server: str
+    page: Page,
+    vultr: EmulatorHandle,
+    browser_log: BrowserLog,
+    stripe_server: str,
+    new_context: Callable[[], BrowserContext],
+    database: Database,
 ) -> None:
     email = new_email()
 
@@ -114,6 +122,51 @@ def test_a_customer_runs_a_machine_from_signup_to_termination(
     page.get_by_role("button", name="Start", exact=True).click()
     expect(page.get_by_role("heading", name="Start finished")).to_be_visible(timeout=30_000)
     expect(status).to_have_text("Active", timeout=15_000)
+
+    # A preference: idle machines are shut down, and that is remembered.
+    nav.get_by_role("link", name="Settings").click()
+    page.get_by_role("tab", name="Preferences").click()
+    shutdown = page.get_by_role("switch", name="Shut down idle machines")
+    expect(shutdown).not_to_be_checked()
+    shutdown.check()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_text("Preferences saved.")).to_be_visible()
+    page.reload()
+    expect(shutdown).to_be_checked()
+
+    # A ticket about the machine, answered by support, and the customer's reply.
+    nav.get_by_role("link", name="Support").click()
+    form = page.get_by_role("region", name="Open a ticket")
+    form.get_by_label("Subject").fill(f"Sound on {name}")
+    form.get_by_label("Priority").select_option("high")
+    form.get_by_label("Message").fill("No sound over Remote Desktop.")
+    form.get_by_role("button", name="Send ticket").click()
+    expect(form.get_by_role("status")).to_contain_text(re.compile(r"Ticket #\d+ is open"))
+
+    staff_context = new_context()
+    make_staff(database, ApiSession(staff_context).user_id)
+    desk = staff_context.new_page()
+    desk.goto("/app/staff/tickets")
+    desk.get_by_role("link", name=f"Sound on {name}").click()
+    desk.get_by_label("Your answer").fill("Tick 'Play on this computer' in the .rdp file.")
+    desk.get_by_role("button", name="Send answer").click()
+    expect(desk.locator(".thread .message")).to_have_count(2)
+
+    page.get_by_role("link", name=f"Sound on {name}").click()
+    answer = page.locator(".thread .message").last
+    expect(answer).to_contain_text("NemoRDP support")
+    expect(answer).to_contain_text("Play on this computer")
+    page.get_by_label("Your reply").fill("That fixed it, thank you.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".thread .message")).to_have_count(3)
+    shoot(page, "journey-ticket")
+
+    # Cancel the subscription: the machine keeps running until the period ends.
+    nav.get_by_role("link", name="Billing").click()
+    subscription = page.locator("tbody tr", has=page.get_by_role("link", name=name))
+    subscription.get_by_role("button", name=f"Cancel the subscription of {name}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel at period end").click()
+    expect(subscription.locator(".badge")).to_have_text("Not renewing", timeout=30_000)
 
     # The list shows the machine, live.
     nav.get_by_role("link", name="Instances").click()

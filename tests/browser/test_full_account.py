@@ -1,8 +1,9 @@
-"""The instance list is fast with a full account."""
+"""A full account's instance list: fifty machines in every state on one page. How fast it
+loads is measured by bench/dashboard_load.py (BENCHMARKS.md), not here."""
 
 from __future__ import annotations
 
-import time
+from collections import Counter
 
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -23,7 +24,7 @@ STATUSES = [
 ]
 
 
-def test_fifty_machines_load_in_under_two_seconds(
+def test_fifty_machines_in_every_state_are_listed_on_one_page(
     page: Page, context: BrowserContext, database: Database
 ) -> None:
     api = ApiSession(context)
@@ -42,14 +43,12 @@ def test_fifty_machines_load_in_under_two_seconds(
             else None,
         )
 
-    started = time.monotonic()
     page.goto("/app/instances")
     expect(page.locator("tbody tr")).to_have_count(50)
     expect(page.get_by_text("50 machines, ")).to_be_visible()
-    elapsed = time.monotonic() - started
-    print(f"50 machines listed in {elapsed:.2f}s")
-    assert elapsed < 2.0, f"the list of 50 machines took {elapsed:.2f}s"
-
-    timing = page.evaluate("() => performance.getEntriesByType('navigation')[0].toJSON()")
-    assert timing["domContentLoadedEventEnd"] < 2000
+    badges = page.locator("tbody tr .badge")
+    expected = Counter(STATUSES[number % len(STATUSES)] for number in range(50))
+    for status, count in expected.items():
+        expect(badges.and_(page.locator(f'[data-status="{status.value}"]'))).to_have_count(count)
+    expect(page.get_by_text("create failed: Plan is not available").first).to_be_visible()
     shoot(page, "instances-fifty")
