@@ -20,7 +20,8 @@ localstripe's CLI:
   adds more until the next restart;
 - the compatibility layer answers first: Prices, subscription fixes, invoice fixes and
   idempotency keys (`devtools.stripe_compat`), Checkout Sessions and their payment page
-  (`devtools.stripe_checkout`). Both exist only because localstripe lacks those APIs.
+  (`devtools.stripe_checkout`), invoices' hosted page and PDF
+  (`devtools.stripe_invoice_pages`). All exist only because localstripe lacks those APIs.
 
 localstripe keeps its data and webhooks in module globals, so one process runs one server.
 """
@@ -42,7 +43,7 @@ from aiohttp import web
 from localstripe import webhooks as upstream_webhooks
 from localstripe.resources import Store, store
 
-from devtools import stripe_checkout, stripe_compat
+from devtools import stripe_checkout, stripe_compat, stripe_invoice_pages
 from devtools.stripe_compat import upstream  # localstripe.server, imported once, quietly
 
 logger = logging.getLogger(__name__)
@@ -129,8 +130,8 @@ def parse_webhook(value: str) -> tuple[str, str]:
 async def _auth_except_pages(
     request: web.Request, handler: stripe_compat.Handler
 ) -> web.StreamResponse:
-    """localstripe's API-key check, except on the payment page a browser opens."""
-    if request.path.startswith(stripe_checkout.PAGE_PREFIX):
+    """localstripe's API-key check, except on the pages and documents a browser opens."""
+    if request.path.startswith((stripe_checkout.PAGE_PREFIX, stripe_invoice_pages.DOCUMENT_PREFIX)):
         return await handler(request)
     response: web.StreamResponse = await upstream.auth_middleware(request, handler)
     return response
@@ -139,6 +140,7 @@ async def _auth_except_pages(
 def create_app() -> web.Application:
     """localstripe's routes behind the compatibility layer's, with localstripe's middlewares."""
     stripe_compat.install_patches()
+    stripe_invoice_pages.install_patches()
     app = web.Application(
         middlewares=[
             upstream.error_middleware,
@@ -149,7 +151,8 @@ def create_app() -> web.Application:
     )
     app.on_response_prepare.append(upstream.add_cors_headers)
     # The first route that matches wins, so the compatibility layer's go first.
-    for method, path, handler in [*stripe_compat.ROUTES, *stripe_checkout.ROUTES]:
+    own_routes = [*stripe_compat.ROUTES, *stripe_checkout.ROUTES, *stripe_invoice_pages.ROUTES]
+    for method, path, handler in own_routes:
         app.router.add_route(method, path, handler)
     for resource in upstream.app.router.resources():
         for route in resource:
@@ -185,6 +188,7 @@ class StripeServer:
         self._thread.start()
         self.port: int = self._call(self._start(port))
         self.url = f"http://{HOST}:{self.port}"
+        stripe_invoice_pages.set_public_url(self.url)
 
     async def _start(self, port: int) -> int:
         await self._runner.setup()
@@ -256,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         use_state_dir(args.state_dir, from_scratch=args.from_scratch)
     register_webhooks(dict(args.webhook))
+    stripe_invoice_pages.set_public_url(f"http://{HOST}:{args.port}")
     web.run_app(
         create_app(),
         host=HOST,

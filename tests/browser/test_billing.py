@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.support import ApiSession, check_accessibility, shoot
@@ -26,7 +27,7 @@ def test_an_account_without_machines_has_nothing_to_bill(
 
 
 def test_a_subscription_changes_plan_and_is_cancelled_at_period_end(
-    page: Page, context: BrowserContext, vultr: EmulatorHandle
+    page: Page, context: BrowserContext, vultr: EmulatorHandle, stripe_server: str
 ) -> None:
     api = ApiSession(context)
     ordered = api.order()
@@ -43,6 +44,16 @@ def test_a_subscription_changes_plan_and_is_cancelled_at_period_end(
     invoices = page.get_by_role("region", name="Invoice history")
     expect(invoices.locator("tbody tr").first).to_contain_text("$29.00", timeout=15_000)
     expect(invoices.locator("tbody tr").first.locator(".badge")).to_have_text("Paid")
+    # The invoice's PDF and hosted page, as Stripe serves them.
+    pdf = invoices.get_by_role("link", name="PDF")
+    document_url = rf"^{re.escape(stripe_server)}/invoice/in_\w+"
+    expect(pdf).to_have_attribute("href", re.compile(document_url + "/pdf$"))
+    expect(invoices.get_by_role("link", name="View online")).to_have_attribute(
+        "href", re.compile(document_url + "$")
+    )
+    document = httpx.get(pdf.get_attribute("href") or "")
+    assert document.headers["content-type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF-") and b"(Total: 29.00 USD) Tj" in document.content
     check_accessibility(page)
     shoot(page, "billing")
 

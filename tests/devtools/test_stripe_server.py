@@ -390,6 +390,48 @@ def test_a_plan_change_creating_prorations_is_billed_by_an_invoice_of_pending_it
     assert 1900 <= paid.amount_paid <= 2000
 
 
+def _pdf_objects(document: bytes) -> list[int]:
+    """The object numbers the PDF's cross-reference table points at (checks each offset)."""
+    assert document.startswith(b"%PDF-1.") and document.rstrip().endswith(b"%%EOF")
+    xref = int(document.rsplit(b"startxref", 1)[1].split()[0])
+    assert document[xref:].startswith(b"xref\n")
+    rows = document[xref:].split(b"\n")[3:]
+    numbers = []
+    for number, row in enumerate(rows, start=1):
+        if not row.endswith(b" n "):
+            break
+        offset = int(row.split()[0])
+        assert document[offset:].startswith(b"%d 0 obj" % number)
+        numbers.append(number)
+    return numbers
+
+
+def test_a_paid_invoice_links_its_hosted_page_and_pdf_and_a_draft_none(
+    api: stripe.StripeClient, server: StripeServer, subscription: stripe.Subscription
+) -> None:
+    paid = api.v1.invoices.list(params={"subscription": subscription.id}).data[0]
+
+    assert paid.hosted_invoice_url == f"{server.url}/invoice/{paid.id}"
+    assert paid.invoice_pdf == f"{server.url}/invoice/{paid.id}/pdf"
+    pdf = httpx.get(paid.invoice_pdf)  # a browser's request: no API key
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert len(_pdf_objects(pdf.content)) == 5
+    assert b"(Total: 15.00 EUR) Tj" in pdf.content and b"(Status: paid) Tj" in pdf.content
+    page = httpx.get(paid.hosted_invoice_url)
+    assert page.status_code == 200 and "<p>Total: 15.00 EUR</p>" in page.text
+    assert f'href="{paid.invoice_pdf}"' in page.text
+
+    customer = str(subscription.customer)
+    api.v1.invoice_items.create(params={"customer": customer, "amount": 500, "currency": "eur"})
+    draft = api.v1.invoices.create(
+        params={"customer": customer, "pending_invoice_items_behavior": "include"}
+    )
+    assert draft.status == "draft"
+    assert (draft.hosted_invoice_url, draft.invoice_pdf) == (None, None)
+    assert httpx.get(f"{server.url}/invoice/{draft.id}/pdf").status_code == 404
+    assert httpx.get(f"{server.url}/invoice/in_unknown").status_code == 404
+
+
 def test_a_plan_change_without_proration_bills_nothing(
     api: stripe.StripeClient, subscription: stripe.Subscription
 ) -> None:
