@@ -22,6 +22,8 @@ export CONTABO_AUTH_URL=${CONTABO_AUTH_URL:-http://127.0.0.1:$CONTABO_EMULATOR_P
 export CONTABO_CLIENT_ID=${CONTABO_CLIENT_ID:-local} CONTABO_CLIENT_SECRET=${CONTABO_CLIENT_SECRET:-local}
 export CONTABO_API_USER=${CONTABO_API_USER:-local@nemordp.local} CONTABO_API_PASSWORD=${CONTABO_API_PASSWORD:-local}
 export STATUS_CHECK_INTERVAL=${STATUS_CHECK_INTERVAL:-2} FIRST_CHECK_DELAY=${FIRST_CHECK_DELAY:-15}
+# Traffic is read every minute (not every 15), so a new machine's usage chart fills quickly.
+export USAGE_POLL_INTERVAL=${USAGE_POLL_INTERVAL:-60}
 # Billing runs against the local Stripe server, which delivers signed webhooks to us.
 export STRIPE_PORT=${STRIPE_PORT:-8420}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_PORT}
