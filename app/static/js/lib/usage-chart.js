@@ -240,7 +240,12 @@ export function usageChart({ period = 30, onPeriod }) {
   const resizes = new ResizeObserver(redraw);
   resizes.observe(plot);
 
+  let shown = null; // what is drawn, so a refresh with the same figures changes nothing
   const render = (series, period, { reported = true } = {}) => {
+    const today = new Date().toISOString().slice(0, 10); // the window moves at midnight UTC
+    const key = JSON.stringify([series, period, reported, today]);
+    if (key === shown) return;
+    shown = key;
     select.value = String(period);
     const hasData = series.length > 0;
     days = hasData ? fillDays(series, period) : [];
