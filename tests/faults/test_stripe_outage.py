@@ -65,7 +65,8 @@ def test_while_stripe_is_down_pages_load_and_changes_wait_for_it(
         upgrade = response.get_json()["job"]["id"]
         wait_until(lambda: _job_state(customer, upgrade) == "retrying")
         time.sleep(2)  # still waiting: nothing is resized before it is paid
-        assert _job_state(customer, upgrade) == "retrying"
+        # Between two attempts, or in one (each tries Stripe again): never finished.
+        assert _job_state(customer, upgrade) in ("retrying", "running")
         assert emptied_vultr.machines()[0]["plan"] == "vc2-2c-4gb"
     finally:
         local_stripe.start()
