@@ -6,7 +6,7 @@ import { h, replaceChildren, setText, show, uid } from './dom.js';
 import { gigabytes } from './format.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-export const PERIODS = [7, 30, 90];
+const PERIODS = [7, 30, 90];
 const HEIGHT = 200;
 const MARGIN = { top: 12, right: 8, bottom: 26, left: 52 };
 const LABEL_WIDTH = 52; // room one day label needs on the x axis
@@ -26,7 +26,7 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 /** Every day of the period, oldest first, with zeros where nothing was recorded. */
-export function fillDays(series, days, today = new Date()) {
+function fillDays(series, days, today = new Date()) {
   const recorded = new Map(series.map((entry) => [entry.day, entry]));
   const last = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
   const filled = [];
@@ -175,7 +175,7 @@ function table(days) {
 
 /**
  * The chart's section. `onPeriod(days)` is called when the customer picks another period;
- * `render(series, days, { reported })` draws what the usage API returned for it.
+ * `render(series, period, { reported })` draws what the usage API returned for it.
  */
 export function usageChart({ period = 30, onPeriod }) {
   const titleId = uid('traffic-title');
