@@ -281,7 +281,7 @@ def report(
     print(f"  order API (202)        {spread(order_ms)}")
     print(f"  payment page (303)     {spread(pay_ms)}   <- the local Stripe")
     print(f"  paid to webhook        {spread(to_webhook)}   <- the local Stripe's delivery")
-    print(f"webhook to job created   {spread(to_created)}   (event task, job row)")
+    print(f"webhook to job created   {spread(to_created)}   (event task, Stripe read, job)")
     if args.stream:
         print(f"job created to started   {spread(queued)}   (queue wait)")
         p95 = percentile(to_start, 95) if to_start else 0.0

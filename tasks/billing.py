@@ -31,16 +31,8 @@ def process_event(self: Task, event_row_id: int) -> None:
     try:
         billing_events.process(event_row_id)
     except (TransientProviderError, *TRANSIENT_ERRORS, *DATABASE_CONFLICTS) as exc:
-        _retry_after_conflict(self, exc)
-
-
-@shared_task(name="billing.mirror_subscription", bind=True, max_retries=STRIPE_RETRIES)
-def mirror_subscription(self: Task, stripe_subscription_id: str) -> None:
-    """Copy a just-paid subscription from Stripe into the mirror."""
-    try:
-        billing_events.mirror_subscription(stripe_subscription_id)
-    except (TransientProviderError, *TRANSIENT_ERRORS, *DATABASE_CONFLICTS) as exc:
-        _retry_after_conflict(self, exc)
+        db.session.rollback()
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 
 
 @shared_task(name="billing.change_plan", bind=True, max_retries=None)
@@ -121,7 +113,6 @@ def sync_invoices(self: Task) -> dict[str, int]:
 
 
 def _retry_after_conflict(task: Task, exc: Exception) -> NoReturn:
-    """Start the task again on a fresh transaction, after backoff (its steps are
-    idempotent): for database conflicts, and for Stripe out of reach."""
+    """Start the task again on a fresh transaction (its steps are idempotent)."""
     db.session.rollback()
     raise task.retry(countdown=backoff(task.request.retries, None), exc=exc) from None

@@ -1,8 +1,7 @@
 """Stripe webhooks: received and stored once by the web side, acted on by a task.
 
 What each event does to our machines:
-- ``checkout.session.completed``: the order is paid, provisioning starts (the subscription
-  is copied from Stripe by a task of its own);
+- ``checkout.session.completed``: the order is paid, provisioning starts;
 - ``checkout.session.expired``: the unpaid order is closed, no machine is made;
 - ``invoice.paid`` / ``invoice.payment_succeeded`` / ``invoice.voided``: once nothing is
   left open, dunning ends and a suspended machine resumes;
@@ -120,10 +119,10 @@ def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
         return []
     _lock(instance)
     subscription_id = session["subscription"]
+    remote = client().v1.subscriptions.retrieve(subscription_id)
+    billing_mirror.subscription(remote.to_dict(), int(remote.created))
     instance.stripe_subscription_id = subscription_id
     instance.checkout_url = None
-    # The signed event is proof of payment: the machine does not wait for Stripe to be read.
-    enqueue_after_commit("billing.mirror_subscription", subscription_id)
     if instance.status != S.PENDING_PAYMENT:
         # Paid for an order already closed: never keep charging for no machine.
         row.error = f"paid order {instance.id} is {instance.status}: subscription cancelled"
@@ -132,14 +131,6 @@ def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
     instance.status = S.PROVISIONING
     audit.record("instance.paid", instance.user_id, instance_id=instance.id)
     return [jobs.new_job("provision", instance)]
-
-
-def mirror_subscription(stripe_subscription_id: str) -> None:
-    """Copy a subscription from Stripe into the mirror. Its creation time is the version,
-    so whatever an event about it has already stored is kept."""
-    remote = client().v1.subscriptions.retrieve(stripe_subscription_id)
-    billing_mirror.subscription(remote.to_dict(), int(remote.created))
-    db.session.commit()
 
 
 def _expired_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
@@ -240,7 +231,7 @@ def _lock(instance: Instance) -> None:
     db.session.refresh(instance, with_for_update=True)
 
 
-def enqueue_after_commit(task_name: str, *args: int | str) -> None:
+def enqueue_after_commit(task_name: str, *args: int) -> None:
     """Send a task once the current transaction has committed."""
 
     def send(_session: Any) -> None:
