@@ -16,4 +16,8 @@ class UsageDaySchema(Schema):
 
 
 class UsageWithSeriesSchema(UsageSchema):
+    traffic_reported = fields.Boolean(
+        required=True,
+        metadata={"description": "False where the machine's provider reports no daily traffic"},
+    )
     series = fields.List(fields.Nested(UsageDaySchema), required=True)

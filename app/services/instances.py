@@ -16,6 +16,7 @@ from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
 from app.models.base import utcnow
 from app.security import crypto
 from app.services import audit, checkout, jobs
+from app.services import usage as traffic
 from app.services.pagination import Page, paginate
 
 S = InstanceStatus
@@ -152,6 +153,7 @@ def usage(user: User, instance_id: int) -> dict[str, object]:
         "created_at": instance.created_at,
         "last_accessed": instance.last_accessed,
         "data_transfer_gb": round(instance.data_transfer_gb, 3),
+        "traffic_reported": traffic.traffic_reported(instance.provider),
     }
 
 

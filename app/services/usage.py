@@ -33,6 +33,16 @@ POLLED_STATUSES = (
 )
 
 
+# Providers with no traffic endpoint (their clients' `bandwidth` answers None): their
+# machines never get a daily series, and the usage API says so.
+PROVIDERS_WITHOUT_TRAFFIC = frozenset({"contabo"})
+
+
+def traffic_reported(provider: str | None) -> bool:
+    """Whether daily traffic can be recorded for a machine at this provider."""
+    return provider not in PROVIDERS_WITHOUT_TRAFFIC
+
+
 class DayTraffic(Protocol):
     """One day's counts as a provider client reports them."""
 

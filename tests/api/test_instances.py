@@ -181,11 +181,16 @@ def test_usage_reports_the_seeds_fields(client: FlaskClient, database: Database)
         "created_at",
         "last_accessed",
         "data_transfer_gb",
+        "traffic_reported",
         "series",
     }
     assert body["status"] == "active" and body["data_transfer_gb"] == 1.5
     assert body["series"] == []  # never polled yet
     assert 0 <= body["uptime_hours"] < 0.1
+    assert body["traffic_reported"] is True
+    at_contabo = make_instance(database, customer.id, provider="contabo")
+    usage = client.get(f"/api/instances/{at_contabo.id}/usage").get_json()
+    assert usage["traffic_reported"] is False  # Contabo has no traffic endpoint
 
 
 def test_the_plan_catalogue_is_public(client: FlaskClient) -> None:

@@ -54,6 +54,7 @@ def test_polling_fills_the_daily_series_behind_the_usage_api(
     usage = client.get(f"/api/instances/{first.id}/usage").get_json()
     assert usage["data_transfer_gb"] == round(total / 1e9, 3)
     assert usage["status"] == "active" and "uptime_hours" in usage
+    assert usage["traffic_reported"] is True
     assert [d["day"] for d in usage["series"]] == sorted(reported)
     today = date.today().isoformat()
     assert usage["series"][-1] == {

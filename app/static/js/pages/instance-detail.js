@@ -449,7 +449,7 @@ export default {
           usage.values.accessed,
           figures.last_accessed ? dateTime(figures.last_accessed) : 'Never',
         );
-        traffic.render(figures.series, period, { reported: instance.provider !== 'contabo' });
+        traffic.render(figures.series, period, { reported: figures.traffic_reported });
       } catch (error) {
         if (ctx.isCurrent()) showMessage(usageError, error);
       }
