@@ -132,11 +132,12 @@ def test_the_chart_shows_each_days_traffic_for_the_chosen_period(
 
     # A restart re-reads the usage when the status changes; the same figures leave the chart
     # and the open table as they were (nothing is redrawn under the reader).
-    page.evaluate("() => { document.querySelector('.usage-svg').dataset.drawn = 'before'; }")
+    # (The table is the mark: the SVG is also redrawn when the card's width changes.)
+    page.evaluate("() => { document.querySelector('.usage-table').dataset.drawn = 'before'; }")
     with page.expect_response(lambda r: "/usage?days=7" in r.url):
         page.get_by_role("button", name="Restart").click()
     expect(page.locator(".page-header .badge")).to_have_text("Active", timeout=30_000)
-    expect(page.locator(".usage-svg")).to_have_attribute("data-drawn", "before")
+    expect(page.locator(".usage-table")).to_have_attribute("data-drawn", "before")
     expect(rows).to_have_count(7)
     expect(chart.locator(".usage-details")).to_have_attribute("open", "")
 
