@@ -65,8 +65,43 @@ class Process:
         self.kill()
 
 
-class Worker(Process):
-    """``celery worker`` consuming every queue, under a name of its own."""
+class Supervised(Process):
+    """A process run as a supervisor (systemd's ``Restart=always``) runs it: started again
+    whenever it exits, until it is killed on purpose."""
+
+    def __init__(self, command: list[str], env: Mapping[str, str], log: IO[bytes]) -> None:
+        super().__init__(command, env, log)
+        self.restarts = 0
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+
+    def supervise(self) -> None:
+        """Spawn the process and keep it running, until ``kill``."""
+        self.stop_supervising()
+        self.stopped = threading.Event()
+        self.spawn()
+        args = (self.stopped,)
+        threading.Thread(target=self._supervise, args=args, name="supervisor", daemon=True).start()
+
+    def _supervise(self, stopped: threading.Event) -> None:
+        while not stopped.wait(1):
+            with self.lock:
+                if not stopped.is_set() and self.popen is not None and not self.running:
+                    self.restarts += 1
+                    self.spawn()
+
+    def stop_supervising(self) -> None:
+        with self.lock:
+            self.stopped.set()
+
+    def kill(self) -> None:
+        self.stop_supervising()
+        super().kill()
+
+
+class Worker(Supervised):
+    """``celery worker`` consuming every queue, under a name of its own; started again
+    with that name if it dies by itself (a broker outage can end a worker)."""
 
     def __init__(
         self, celery: Celery, env: Mapping[str, str], log: IO[bytes], concurrency: int = 2
@@ -94,7 +129,7 @@ class Worker(Process):
             "-n",
             self.name,
         ]
-        self.spawn()
+        self.supervise()
         deadline = time.monotonic() + timeout
         while not self.celery.control.ping(destination=[self.name], timeout=0.5):
             if not self.running or time.monotonic() > deadline:
@@ -102,32 +137,16 @@ class Worker(Process):
                 raise RuntimeError(f"the worker {self.name} did not start; see its log")
 
 
-class Beat(Process):
-    """``celery beat`` with the platform's schedule (intervals from the environment), run
-    as a supervisor (systemd's ``Restart=always``) runs it: started again whenever it exits.
+class Beat(Supervised):
+    """``celery beat`` with the platform's schedule (intervals from the environment).
     Beat exits when it loses Redis, and must: its schedule and lock live there."""
 
     def __init__(self, env: Mapping[str, str], log: IO[bytes]) -> None:
         command = [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "INFO"]
         super().__init__(command, env, log)
-        self.restarts = 0
-        self.supervising = threading.Event()
 
     def start(self) -> None:
-        self.spawn()
-        self.supervising.set()
-        threading.Thread(target=self._supervise, name="beat-supervisor", daemon=True).start()
-
-    def _supervise(self) -> None:
-        while self.supervising.is_set():
-            time.sleep(1)
-            if self.supervising.is_set() and self.popen is not None and not self.running:
-                self.restarts += 1
-                self.spawn()
-
-    def kill(self) -> None:
-        self.supervising.clear()
-        super().kill()
+        self.supervise()
 
 
 class Web(Process):

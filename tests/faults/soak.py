@@ -284,6 +284,7 @@ class Soak:
             "subscriptions": subscriptions,
             "webhook_events": events,
             "beat_restarts": self.stack.beat.restarts if self.stack.beat else 0,
+            "unplanned_worker_restarts": sum(w.restarts for w in self.stack.workers),
             "violations": violations,
         }
 

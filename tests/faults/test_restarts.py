@@ -39,7 +39,7 @@ def _building(customer: WebCustomer, instance_id: int) -> bool:
 
 def _assert_recovered(stack: Stack, customer: WebCustomer, instances: list[int]) -> None:
     """Everything finished by itself, and as it should have."""
-    wait_until(lambda: not invariants.settled(stack.engine), timeout=SETTLE_SECONDS, interval=1)
+    _wait_settled(stack)
     for instance_id in instances:
         assert _active(customer, instance_id), customer.instance(instance_id)
     with Session(stack.engine) as session:
@@ -49,6 +49,16 @@ def _assert_recovered(stack: Stack, customer: WebCustomer, instances: list[int])
     assert invariants.machines(stack.engine, stack.emulators) == []
     api = stack.stripe_api()
     wait_until(lambda: not invariants.charges(stack.engine, api), timeout=30, interval=1)
+
+
+def _wait_settled(stack: Stack) -> None:
+    """Wait for the platform to settle; if it does not, say what is left and how often
+    its supervisor had to start a worker again."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while (problems := invariants.settled(stack.engine)) and time.monotonic() < deadline:
+        time.sleep(1)
+    restarts = {w.name: w.restarts for w in stack.workers}
+    assert not problems, f"not settled in {SETTLE_SECONDS}s: {problems}; restarts: {restarts}"
 
 
 def _work_in_flight(stack: Stack, customer: WebCustomer) -> tuple[list[int], int]:
