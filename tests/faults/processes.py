@@ -75,7 +75,7 @@ class Supervised(Process):
         self.stopped = threading.Event()
         self.lock = threading.Lock()
 
-    def supervise(self) -> None:
+    def start(self) -> None:
         """Spawn the process and keep it running, until ``kill``."""
         self.stop_supervising()
         self.stopped = threading.Event()
@@ -129,7 +129,7 @@ class Worker(Supervised):
             "-n",
             self.name,
         ]
-        self.supervise()
+        super().start()
         deadline = time.monotonic() + timeout
         while not self.celery.control.ping(destination=[self.name], timeout=0.5):
             if not self.running or time.monotonic() > deadline:
@@ -144,9 +144,6 @@ class Beat(Supervised):
     def __init__(self, env: Mapping[str, str], log: IO[bytes]) -> None:
         command = [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "INFO"]
         super().__init__(command, env, log)
-
-    def start(self) -> None:
-        self.supervise()
 
 
 class Web(Process):
