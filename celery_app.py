@@ -6,6 +6,9 @@ Queues and routes come from `app.tasking`; the beat schedule lives here, interva
 from typing import Any
 
 from celery.signals import worker_process_init
+from kombu.transport import redis as kombu_redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app import create_app
 from app.extensions import db
@@ -23,10 +26,16 @@ celery.conf.include = [
     "tasks.monitoring",
 ]
 # Exactly one scheduler: beat keeps its schedule in Redis and holds a lock there; a second
-# beat process waits for the lock instead of firing the same entries again.
+# beat process waits for the lock instead of firing the same entries again. Beat rides out
+# a Redis outage (`app.beat`); each of its Redis calls is bounded and tried at most twice.
 celery.conf.update(
-    beat_scheduler="redbeat.RedBeatScheduler",
+    beat_scheduler="app.beat:OutageProofScheduler",
     redbeat_redis_url=flask_app.config["CELERY_BROKER_URL"],
+    redbeat_redis_options={
+        "socket_connect_timeout": flask_app.config["REDIS_CONNECT_TIMEOUT"],
+        "socket_timeout": flask_app.config["REDIS_SOCKET_TIMEOUT"],
+        "retry": Retry(NoBackoff(), 1),
+    },
     redbeat_key_prefix=flask_app.config["BEAT_KEY_PREFIX"],
     redbeat_lock_timeout=flask_app.config["BEAT_LOCK_TIMEOUT"],
     beat_max_loop_interval=flask_app.config["BEAT_MAX_LOOP_INTERVAL"],
@@ -56,11 +65,30 @@ celery.conf.beat_schedule = {
         "task": "billing.suspend_overdue",
         "schedule": flask_app.config["SUSPEND_OVERDUE_INTERVAL"],
     },
+    "billing-expire-unpaid-orders": {
+        "task": "billing.expire_unpaid_orders",
+        "schedule": flask_app.config["SUSPEND_OVERDUE_INTERVAL"],
+    },
     "billing-sync-invoices": {
         "task": "billing.sync_invoices",
         "schedule": flask_app.config["INVOICE_SYNC_INTERVAL"],
     },
 }
+
+
+def _restore_unacked_while_connected(self: kombu_redis.QoS, client: Any = None) -> Any:
+    """kombu's Redis QoS, once the consumer has dropped a lost connection, still tries to
+    put its unacknowledged messages back while closing the channel, finds no connection
+    details and raises AttributeError, which ends the worker. Redis is unreachable then
+    anyway: the messages stay in its unacked set and come back after the visibility
+    timeout (lost jobs sooner, through the stuck-job sweeper), and the worker reconnects."""
+    if self.channel.connection is None or self.channel.connection.client is None:
+        return None
+    return _restore_unacked(self, client)
+
+
+_restore_unacked = kombu_redis.QoS.restore_unacked
+kombu_redis.QoS.restore_unacked = _restore_unacked_while_connected  # type: ignore[method-assign]
 
 
 @worker_process_init.connect

@@ -7,8 +7,11 @@ One class per environment; `config_for()` picks the class named by ``NEMORDP_ENV
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("NEMORDP_VAR_DIR", BASE_DIR / "var"))
@@ -33,16 +36,73 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _local_encryption_key() -> str:
-    """Key for development only: made once under var/ and kept, never regenerated."""
-    key_file = VAR_DIR / "encryption.key"
-    if not key_file.exists():
-        from cryptography.fernet import Fernet
+def _local_secret(file_name: str, make: Callable[[], str]) -> str:
+    """A secret for development only: made once under var/ and kept, never regenerated.
 
+    Linked into place only if absent, so processes starting together all read the first one.
+    """
+    path = VAR_DIR / file_name
+    if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_bytes(Fernet.generate_key())
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+        draft = VAR_DIR / f".{file_name}.{os.getpid()}"
+        draft.write_text(make() + "\n")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+# Values this repository publishes (the test settings, examples, the local tools' defaults):
+# anyone can sign sessions or webhooks with them, so production refuses every one.
+PUBLISHED_SECRETS = frozenset(
+    {
+        "dev-only-secret-key-not-for-production",
+        "test-secret-key",
+        "sk_test_local",
+        "whsec_local",
+        "whsec_local_development",
+        "whsec_test_local",
+        "whsec_faults_local",
+        "whsec_bench",
+        "r9cbyqBgW0lBZAkb4oXb_7Vd6F9QoHJ1T3g8nW1Xk2Y=",
+    }
+)
+
+
+def _check_fernet_keys(value: str) -> None:
+    """Refuse ``ENCRYPTION_KEYS`` unless each entry is a Fernet key (32 url-safe base64 bytes);
+    production also refuses it empty."""
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise RuntimeError(
+                f"ENCRYPTION_KEYS entry {position} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes): generate one with `flask keys generate`"
+            ) from None
+
+
+def _check_production_secret(name: str, value: str, *, prefix: str = "") -> None:
+    """Refuse a published, short, repetitive or wrongly shaped secret, naming the setting."""
+    if value in PUBLISHED_SECRETS:
+        raise RuntimeError(f"{name} is a published development or test value: set your own")
+    if prefix and not value.startswith(prefix):
+        raise RuntimeError(f"{name} must start with {prefix!r}")
+    if len(value) < 32 or len(set(value.removeprefix(prefix))) < 10:
+        raise RuntimeError(f"{name} is too weak: use at least 32 random characters")
 
 
 class BaseConfig:
@@ -65,6 +125,10 @@ class BaseConfig:
     # Above the longest retry countdown, so Redis never redelivers a task still waiting.
     CELERY_VISIBILITY_TIMEOUT = _env_int("CELERY_VISIBILITY_TIMEOUT", 7200)
     CELERY_TASK_TIME_LIMIT = _env_int("CELERY_TASK_TIME_LIMIT", 120)
+    # Seconds to connect to Redis, and for one command (broker, result store, cache, beat,
+    # health): a dead Redis costs a request a fraction of a second, never a hang.
+    REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.5)
+    REDIS_SOCKET_TIMEOUT = _env_float("REDIS_SOCKET_TIMEOUT", 1.0)
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
     SESSION_COOKIE_NAME = "nemordp_session"
@@ -73,6 +137,11 @@ class BaseConfig:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # How long a sign-in lasts on the server: without remember-me, and with it (the
+    # remember-me cookie lasts as long).
+    LOGIN_LIFETIME_HOURS = _env_int("LOGIN_LIFETIME_HOURS", 24)
+    REMEMBER_ME_DAYS = _env_int("REMEMBER_ME_DAYS", 30)
+    REMEMBER_COOKIE_DURATION = REMEMBER_ME_DAYS * 24 * 3600  # seconds, read by flask-login
     WTF_CSRF_CHECK_DEFAULT = False  # checked only for cookie-authenticated writes
     WTF_CSRF_HEADERS = ["X-CSRF-Token"]
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -121,6 +190,10 @@ class BaseConfig:
     # A stored webhook event still unprocessed this long after it arrived (its task was
     # lost: broker down, worker killed) is sent again by the invoice sync.
     WEBHOOK_RESEND_AFTER_SECONDS = _env_int("WEBHOOK_RESEND_AFTER_SECONDS", 300)
+    # Unpaid orders: how many one account may hold open, and how long each payment page
+    # stays open before the order is closed with it (Stripe allows 30 to 1440 minutes).
+    UNPAID_ORDERS_MAX = _env_int("UNPAID_ORDERS_MAX", 3)
+    UNPAID_ORDER_MINUTES = min(1440, max(30, _env_int("UNPAID_ORDER_MINUTES", 60)))
 
     # Provisioning and actions.
     PROVISION_DEADLINE_SECONDS = _env_int("PROVISION_DEADLINE_SECONDS", 30 * 60)
@@ -155,13 +228,13 @@ class BaseConfig:
     # Redis keys of the beat schedule and its lock; the lock expires this long after its
     # holder stops renewing it, then a standby beat takes over.
     BEAT_KEY_PREFIX = _env("BEAT_KEY_PREFIX", "nemordp:beat")
-    BEAT_LOCK_TIMEOUT = _env_int("BEAT_LOCK_TIMEOUT", 60)
-    BEAT_MAX_LOOP_INTERVAL = _env_int("BEAT_MAX_LOOP_INTERVAL", 10)
+    BEAT_LOCK_TIMEOUT = _env_int("BEAT_LOCK_TIMEOUT", 10)
+    BEAT_MAX_LOOP_INTERVAL = _env_int("BEAT_MAX_LOOP_INTERVAL", 2)
     # Where the in-guest agent reports (default: PUBLIC_BASE_URL), and how often.
     AGENT_API_URL = _env("AGENT_API_URL", "")
     AGENT_HEARTBEAT_MINUTES = _env_int("AGENT_HEARTBEAT_MINUTES", 5)
 
-    HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
+    HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 0.5)
     # /api/health reuses its checks of workers, broker, providers and Stripe this long.
     HEALTH_CACHE_SECONDS = _env_float("HEALTH_CACHE_SECONDS", 10.0)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
@@ -191,23 +264,29 @@ class BaseConfig:
     ALERT_FAILURE_MIN_JOBS = _env_int("ALERT_FAILURE_MIN_JOBS", 4)
 
     # Rate limits (Flask-Limiter), counted in Redis so every gunicorn worker shares them.
-    # A client is its address; limit strings read like "10 per minute; 100 per hour".
+    # Limit strings read like "10 per minute; 100 per hour". The global limit counts per
+    # client (the signed-in account, else the address) and route group.
     RATELIMIT_GLOBAL = _env("RATELIMIT_GLOBAL", "100 per minute")
     # Routes that check a password or a code (sign-up, log-in, 2FA, password reset and
-    # change): per address, and per account (the e-mail submitted, or the signed-in user).
+    # change): per address, and per account (the one the body names, else the signed-in user).
     RATELIMIT_AUTH_PER_ADDRESS = _env("RATELIMIT_AUTH_PER_ADDRESS", "10 per minute; 100 per hour")
     RATELIMIT_AUTH_PER_ACCOUNT = _env("RATELIMIT_AUTH_PER_ACCOUNT", "5 per minute; 30 per hour")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "")  # defaults to REDIS_URL
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     RATELIMIT_STRATEGY = "moving-window"  # exact: no burst of twice the limit at a boundary
     RATELIMIT_KEY_PREFIX = "nemordp"
-    # Redis unreachable: serve the request unlimited and log, rather than fail it.
-    RATELIMIT_SWALLOW_ERRORS = True
+    # Redis unreachable: reads are served unlimited (logged), the routes above answer 503.
 
-    # HTTPS behind a reverse proxy: how many proxies in front set X-Forwarded-For, -Proto and
-    # -Host (0: trust none), whether plain HTTP is redirected to HTTPS, and the HSTS max-age
-    # sent over HTTPS when it is.
-    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+    # HTTPS behind a reverse proxy. X-Forwarded-* headers are read only from a peer in
+    # PROXY_TRUSTED_NETWORKS (CIDRs, comma-separated), each from as many proxies as its count
+    # says (0: the header is ignored). Then whether plain HTTP is redirected to HTTPS, and
+    # the HSTS max-age sent over HTTPS when it is.
+    PROXY_TRUSTED_NETWORKS = _env("PROXY_TRUSTED_NETWORKS", "")
+    PROXY_FIX_FOR = _env_int("PROXY_FIX_FOR", 0)
+    PROXY_FIX_PROTO = _env_int("PROXY_FIX_PROTO", 0)
+    PROXY_FIX_HOST = _env_int("PROXY_FIX_HOST", 0)
+    PROXY_FIX_PORT = _env_int("PROXY_FIX_PORT", 0)
+    PROXY_FIX_PREFIX = _env_int("PROXY_FIX_PREFIX", 0)
     FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)
     HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
 
@@ -235,6 +314,7 @@ class BaseConfig:
         cls.RATELIMIT_STORAGE_URI = cls.RATELIMIT_STORAGE_URI or cls.REDIS_URL
         cls.CACHE_REDIS_URL = cls.CACHE_REDIS_URL or cls.REDIS_URL
         cls.AGENT_API_URL = cls.AGENT_API_URL or cls.PUBLIC_BASE_URL
+        _check_fernet_keys(cls.ENCRYPTION_KEYS)
         if not cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             cls.SQLALCHEMY_ENGINE_OPTIONS = {
                 "pool_pre_ping": True,
@@ -250,9 +330,18 @@ class DevelopmentConfig(BaseConfig):
 
     @classmethod
     def finalise(cls) -> None:
-        cls.SECRET_KEY = cls.SECRET_KEY or "dev-only-secret-key-not-for-production"
+        # Secrets nobody else knows, made on first start and kept under var/; the local
+        # Stripe server (`make run`) signs its webhooks with the same webhook secret.
+        cls.SECRET_KEY = cls.SECRET_KEY or _local_secret(
+            "secret.key", lambda: secrets.token_urlsafe(48)
+        )
+        cls.STRIPE_WEBHOOK_SECRET = cls.STRIPE_WEBHOOK_SECRET or _local_secret(
+            "stripe-webhook.secret", lambda: "whsec_" + secrets.token_urlsafe(32)
+        )
         cls.STRIPE_SECRET_KEY = cls.STRIPE_SECRET_KEY or "sk_test_local"
-        cls.ENCRYPTION_KEYS = cls.ENCRYPTION_KEYS or _local_encryption_key()
+        cls.ENCRYPTION_KEYS = cls.ENCRYPTION_KEYS or _local_secret(
+            "encryption.key", _new_fernet_key
+        )
         super().finalise()
 
 
@@ -274,6 +363,17 @@ class TestConfig(BaseConfig):
     RATELIMIT_AUTH_PER_ADDRESS = _env("RATELIMIT_AUTH_PER_ADDRESS", "100000 per minute")
     RATELIMIT_AUTH_PER_ACCOUNT = _env("RATELIMIT_AUTH_PER_ACCOUNT", "1000 per minute")
 
+    @classmethod
+    def finalise(cls) -> None:
+        # The fixed secrets above are published: these settings serve this machine only.
+        host = urlsplit(cls.PUBLIC_BASE_URL).hostname or ""
+        if host not in ("localhost", "::1") and not host.startswith("127."):
+            raise RuntimeError(
+                "NEMORDP_ENV=test uses published secrets and serves only this machine: "
+                f"PUBLIC_BASE_URL must be a loopback address, not {host!r}"
+            )
+        super().finalise()
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
@@ -281,8 +381,6 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     METRICS_OPEN_WITHOUT_RULES = False
     PREFERRED_URL_SCHEME = "https"
-    # Production runs behind one TLS-terminating proxy unless told otherwise.
-    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
     FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
 
     @classmethod
@@ -300,9 +398,15 @@ class ProductionConfig(BaseConfig):
         ]
         if missing:
             raise RuntimeError(f"production needs these settings: {', '.join(missing)}")
-        if len(cls.SECRET_KEY) < 32:
-            raise RuntimeError("production SECRET_KEY must be at least 32 characters")
         super().finalise()
+        _check_production_secret("SECRET_KEY", cls.SECRET_KEY)
+        _check_production_secret("STRIPE_SECRET_KEY", cls.STRIPE_SECRET_KEY)
+        _check_production_secret(
+            "STRIPE_WEBHOOK_SECRET", cls.STRIPE_WEBHOOK_SECRET, prefix="whsec_"
+        )
+        for key in cls.ENCRYPTION_KEYS.split(","):
+            if key.strip():
+                _check_production_secret("ENCRYPTION_KEYS", key.strip())
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {
@@ -313,8 +417,11 @@ CONFIGS: dict[str, type[BaseConfig]] = {
 
 
 def config_for(name: str | None = None) -> type[BaseConfig]:
-    """The config class for an environment name (default: ``NEMORDP_ENV`` or development)."""
-    env_name = name or os.environ.get("NEMORDP_ENV", "development")
+    """The config class for an environment name (default: ``NEMORDP_ENV``, which must be set:
+    no environment is assumed, least of all one with development secrets)."""
+    env_name = name or os.environ.get("NEMORDP_ENV", "")
+    if not env_name:
+        raise RuntimeError("NEMORDP_ENV is not set: set it to development, test or production")
     try:
         config_class = CONFIGS[env_name]
     except KeyError:

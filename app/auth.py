@@ -7,14 +7,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Request, Response, g, request, session
-from flask_login import current_user
+from flask import Flask, Request, Response, current_app, g, request, session
+from flask_login import current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 from flask_wtf.csrf import CSRFError
 
 from app.errors import Forbidden, Unauthorized
-from app.extensions import csrf, db, login_manager
+from app.extensions import csrf, login_manager
 from app.models import User
-from app.services import tokens
+from app.services import logins, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,24 +23,70 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Session ids are ``<user id>:<epoch>``; a password change bumps the epoch."""
-    user_id, _, epoch = session_id.partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+def load_user(secret: str) -> User | None:
+    """The session and remember-me cookies carry the secret of a server-side login.
+
+    A request with a Bearer header is the token's alone, whatever cookies it also carries.
+    """
+    if _bearer_token() is not None:
+        return _bearer_user()
+    login = logins.find(secret)
+    if login is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch):
-        return None
-    return user
+    g.login = login
+    return login.user
 
 
 @login_manager.request_loader
 def load_user_from_bearer(req: Request) -> User | None:
-    scheme, _, raw = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw:
-        return None
-    g.auth_via_bearer = True
-    return tokens.user_for(raw.strip())
+    return _bearer_user()
+
+
+def _bearer_token() -> str | None:
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else None
+
+
+def _bearer_user() -> User | None:
+    """The owner of the request's API token, if it authenticates (looked up once)."""
+    if "bearer_user" not in g:
+        raw = _bearer_token()
+        g.auth_via_bearer = raw is not None
+        g.bearer_user = tokens.user_for(raw) if raw else None
+    user: User | None = g.bearer_user
+    return user
+
+
+def sign_in(user: User, *, remember: bool) -> None:
+    """Sign this browser in to an existing account, with a new CSRF token: one learnt
+    before (planted with a session cookie, say) must not carry over."""
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    session.pop(field, None)
+    g.pop(field, None)
+    open_login(user, remember=remember)
+
+
+def renew_sign_in(user: User) -> None:
+    """After a password change, which ended every login: this browser carries on under a
+    new one, remembered as the old one was; the page keeps its CSRF token."""
+    open_login(user, remember=g.login.remember)
+
+
+def open_login(user: User, *, remember: bool) -> None:
+    """Start a server-side login for this browser (a new account's, say)."""
+    secret = logins.start(user, remember=remember)
+    login_user(user, remember=remember)
+    # flask-login stored the bare user id, which would sign into a remember-me cookie that
+    # no logout could revoke; the session and that cookie carry the login's secret instead.
+    session["_user_id"] = secret
+
+
+def sign_out() -> None:
+    """End this browser's login on the server, and its session and remember-me cookies."""
+    secret = session.get("_user_id")
+    if isinstance(secret, str):
+        logins.end(secret)
+    logout_user()
 
 
 @login_manager.unauthorized_handler
@@ -62,16 +109,18 @@ def require_staff(view: F) -> F:
 
 
 def _check_csrf() -> None:
-    """Cookie-authenticated writes must carry the session's CSRF token in X-CSRF-Token.
+    """Writes carrying a session or remember-me cookie must carry the session's CSRF token
+    in X-CSRF-Token; a remember-me cookie alone has no session, so no token, and is refused.
 
-    Bearer requests carry no ambient credentials, so they need none. Any other
-    Authorization header (a proxy's Basic credentials, which a browser adds by itself to
-    every request, cross-site ones included) exempts nothing.
+    Only a Bearer token that authenticates exempts a request (it is then the token's alone,
+    see `load_user`). A Bearer header naming no live token, or any other Authorization
+    header (a proxy's Basic credentials, which a browser adds by itself to every request,
+    cross-site ones included), exempts nothing.
     """
-    scheme = request.headers.get("Authorization", "").partition(" ")[0]
-    if request.method not in UNSAFE_METHODS or scheme.lower() == "bearer":
+    if request.method not in UNSAFE_METHODS or _bearer_user() is not None:
         return
-    if "_user_id" not in session:
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+    if "_user_id" not in session and remember_cookie not in request.cookies:
         return
     try:
         csrf.protect()

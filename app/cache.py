@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
+from app.redis_client import failing_fast
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,7 @@ def _forget_rolled_back(session: Session, previous_transaction: SessionTransacti
 
 
 def init_cache(app: Flask) -> None:
-    app.extensions["cache"] = redis.Redis.from_url(
-        app.config["CACHE_REDIS_URL"],
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        decode_responses=True,
+    # One try per call: a cache that is down costs a request a miss, never seconds.
+    app.extensions["cache"] = failing_fast(
+        app.config["CACHE_REDIS_URL"], 0.5, decode_responses=True, config=app.config
     )

@@ -34,6 +34,7 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
     message = "The request could not be processed."
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str | None = None, fields: dict[str, Any] | None = None):
         super().__init__(message or self.message)
@@ -81,6 +82,7 @@ class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
     message = "A service we depend on is unavailable; try again shortly."
+    retry_after = 10
 
 
 def error_body(status: int, code: str, message: str, fields: Any = None) -> dict[str, Any]:
@@ -122,9 +124,9 @@ def http_error_response(error: HTTPException) -> ResponseReturnValue:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError) -> ResponseReturnValue:
-        return jsonify(error_body(error.status, error.code, error.message, error.fields)), (
-            error.status
-        )
+        body = jsonify(error_body(error.status, error.code, error.message, error.fields))
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        return body, error.status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> ResponseReturnValue:

@@ -49,8 +49,8 @@ provisioning_failures = Counter(
 
 webhook_events = Counter(
     "nemordp_webhook_events",
-    "Stripe webhook events received, by event type and outcome "
-    "(e.g. processed, duplicate, ignored, failed, invalid_signature).",
+    "Stripe webhook events, by event type and outcome: processed, ignored (no handler), "
+    "duplicate, or invalid_signature (type unverified).",
     ["type", "outcome"],
 )
 

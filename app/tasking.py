@@ -29,6 +29,11 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask)
+    connect_timeout, socket_timeout = (
+        app.config["REDIS_CONNECT_TIMEOUT"],
+        app.config["REDIS_SOCKET_TIMEOUT"],
+    )
+    redis_timeouts = {"socket_connect_timeout": connect_timeout, "socket_timeout": socket_timeout}
     celery.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"],
         result_backend=app.config["CELERY_RESULT_BACKEND"],
@@ -46,12 +51,27 @@ def celery_init_app(app: Flask) -> Celery:
         task_routes=TASK_ROUTES,
         task_send_sent_event=True,
         worker_send_task_events=True,
+        # Workers ride out a broker outage: they reconnect, however long it lasts, instead
+        # of exiting. A task running when the connection drops cannot be acknowledged
+        # (acks_late), so it is cancelled and redelivered once instead of finishing here
+        # and running again.
+        broker_connection_retry=True,
         broker_connection_retry_on_startup=True,
-        # A request must not hang on a dead broker: the job row is kept and re-sent later.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
+        broker_connection_max_retries=None,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A request must not hang on a dead broker: one more try (a connection a Redis
+        # restart left stale), each bounded; work not sent is re-sent later (the sweeper).
+        broker_connection_timeout=connect_timeout,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        broker_transport_options={
+            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
+            **redis_timeouts,
+        },
+        redis_socket_connect_timeout=connect_timeout,
+        redis_socket_timeout=socket_timeout,
         result_backend_transport_options={
-            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]
+            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
+            **redis_timeouts,
         },
         timezone="UTC",
     )

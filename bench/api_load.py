@@ -462,12 +462,15 @@ def production_env(database_url: str) -> dict[str, str]:
         {
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "STRIPE_SECRET_KEY": "sk_test_local",
-            "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+            # Production refuses the published local values; nothing here checks these.
+            "STRIPE_SECRET_KEY": "sk_test_" + secrets.token_urlsafe(32),
+            "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
             # Nothing here calls Stripe (no orders): a closed port answers at once if it did.
             "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
             "LOG_LEVEL": "INFO",
-            "PROXY_FIX_HOPS": "1",
+            "PROXY_TRUSTED_NETWORKS": "127.0.0.1/32",
+            "PROXY_FIX_FOR": "1",
+            "PROXY_FIX_PROTO": "1",
         }
     )
     return env

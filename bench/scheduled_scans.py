@@ -52,9 +52,9 @@ def _libpq(database_url: str) -> str:
 
 # -- 1. the idle scan ---------------------------------------------------------------------
 SEED_USERS = """
-INSERT INTO users (email, full_name, password_hash, role, is_active_account, session_epoch,
+INSERT INTO users (email, full_name, password_hash, role, is_active_account,
                    email_notifications, auto_shutdown, idle_minutes, default_os, created_at)
-SELECT 'bench' || g || '@example.com', '', 'x', 'customer', true, 0, true,
+SELECT 'bench' || g || '@example.com', '', 'x', 'customer', true, true,
        g %% 3 <> 0,                                  -- two owners in three use auto-shutdown
        (ARRAY[30, 60, 120, 240])[1 + g %% 4], 'windows', now() - interval '90 days'
 FROM generate_series(1, %(users)s) AS g

@@ -28,7 +28,10 @@ export USAGE_POLL_INTERVAL=${USAGE_POLL_INTERVAL:-60}
 export STRIPE_PORT=${STRIPE_PORT:-8420}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_PORT}
 export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_local}
-export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local_development}
+# The webhook secret is this machine's own, made once under var/ by config.py; the local
+# Stripe server (Procfile) signs with it.
+STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-$(python -c 'from config import config_for; print(config_for().STRIPE_WEBHOOK_SECRET)')}
+export STRIPE_WEBHOOK_SECRET
 mkdir -p var
 cp Procfile var/Procfile.run
 # Web and worker processes write their metrics here; /metrics adds them up. Emptied at each

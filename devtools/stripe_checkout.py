@@ -52,6 +52,7 @@ SESSION_CREATE = {
     "client_reference_id",
     "customer",
     "customer_email",
+    "expires_at",
     "line_items",
     "metadata",
     "mode",
@@ -122,6 +123,11 @@ class CheckoutSession(StripeObject):
             if value is not None and not isinstance(value, dict):
                 raise invalid("Invalid object", name)
 
+        now = int(time.time())
+        expires_at = try_convert_to_int(params.get("expires_at", now + SESSION_LIFETIME))
+        if not isinstance(expires_at, int) or not 0 < expires_at - now <= SESSION_LIFETIME:
+            raise invalid("expires_at must be within 24 hours of now.", "expires_at")
+
         super().__init__()  # stores the object: every check is above
 
         self.mode = "subscription"
@@ -139,7 +145,7 @@ class CheckoutSession(StripeObject):
         self.url: str | None = f"{base_url}{PAGE_PREFIX}{self.id}"
         self.currency = plan.currency
         self.amount_subtotal = self.amount_total = plan.amount * quantity
-        self.expires_at = self.created + SESSION_LIFETIME
+        self.expires_at = expires_at
         self.payment_method_types = ["card"]
         self.ui_mode = "hosted"
         self._price = plan.id

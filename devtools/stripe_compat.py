@@ -20,6 +20,10 @@ What it adds or corrects, one section each:
   restricted to the subscription's items when one is given), ``finalize``, list by ``status``
   and ``created``, ``pay`` answers a declined card with 402 and ``invoice.payment_failed``,
   and ``void`` ends only a first invoice's subscription and sends ``invoice.voided``.
+- Refunds: ``POST /v1/refunds`` takes Stripe's ``reason`` and ``metadata``, refunds what
+  is left of the payment (never more: ``charge_already_refunded``) and sends
+  ``charge.refunded``; ``GET /v1/invoice_payments`` (by ``invoice`` or ``payment``) names
+  the payment intent that paid an invoice, as the current API does.
 - Small patches to localstripe's classes (`install_patches`): ``price`` and the current
   period on subscription items and invoice lines, and an ``invoice.paid`` event.
 - Idempotency keys: a POST replayed with the same ``Idempotency-Key`` gets the first answer;
@@ -41,6 +45,7 @@ from typing import Any
 from aiohttp import web
 from localstripe.errors import UserError, json_response
 from localstripe.resources import (
+    Charge,
     Event,
     Invoice,
     InvoiceItem,
@@ -49,6 +54,7 @@ from localstripe.resources import (
     PaymentIntent,
     Plan,
     Product,
+    Refund,
     Subscription,
     SubscriptionItem,
     random_id,
@@ -599,6 +605,96 @@ async def preview_invoice(request: web.Request) -> web.Response:
     return json_response(Invoice._api_create_preview_invoice(**params)._export(expand=expand))
 
 
+# --- Refunds and invoice payments --------------------------------------------------------
+
+REFUND_CREATE = {"amount", "charge", "metadata", "payment_intent", "reason"}
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+INVOICE_PAYMENT_LIST = {"invoice", "limit", "payment", "starting_after", "status"}
+
+
+def _charge_of(params: dict[str, Any]) -> Any:
+    if params.get("payment_intent") is not None:
+        intent = PaymentIntent._api_retrieve(str(params["payment_intent"]))
+        if intent.latest_charge is None:
+            raise invalid("This PaymentIntent has no successful charge to refund.")
+        return intent.latest_charge
+    if params.get("charge") is None:
+        raise invalid("Missing required param: charge or payment_intent.")
+    return Charge._api_retrieve(str(params["charge"]))
+
+
+async def create_refund(request: web.Request) -> web.Response:
+    """Refund what is left of a payment (or ``amount`` of it) and send ``charge.refunded``."""
+    params = await post_params(request)
+    expand = params.pop("expand", None)
+    reject_unknown(params, REFUND_CREATE)
+    reason = params.get("reason")
+    if reason is not None and reason not in REFUND_REASONS:
+        raise invalid(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason")
+    charge = _charge_of(params)
+    left = charge.amount - charge.amount_refunded
+    amount = try_convert_to_int(params.get("amount", left))
+    if left <= 0:
+        raise UserError(
+            400,
+            f"Charge {charge.id} has already been refunded.",
+            {"code": "charge_already_refunded"},
+        )
+    if not isinstance(amount, int) or not 0 < amount <= left:
+        raise invalid(f"Refund amount must be between 1 and {left}.", "amount")
+    refund = Refund(
+        charge=charge.id,
+        amount=amount,
+        metadata=merge_metadata({}, params.get("metadata") or {}),
+    )
+    refund.payment_intent = charge.payment_intent
+    refund.reason = reason
+    send_event("charge.refunded", charge)
+    return json_response(refund._export(expand=expand))
+
+
+def _invoice_payment(invoice: Any) -> dict[str, Any]:
+    paid = invoice.status == "paid"
+    return {
+        "id": f"inpay_{invoice.id[3:]}",
+        "object": "invoice_payment",
+        "amount_paid": invoice.amount_paid if paid else None,
+        "amount_requested": invoice.amount_due,
+        "created": invoice.created,
+        "currency": invoice.currency,
+        "invoice": invoice.id,
+        "is_default": True,
+        "livemode": False,
+        "payment": {"type": "payment_intent", "payment_intent": invoice.payment_intent},
+        "status": "paid" if paid else "open",
+        "status_transitions": {"paid_at": invoice.status_transitions.get("paid_at")},
+    }
+
+
+async def list_invoice_payments(request: web.Request) -> web.Response:
+    """The payments of invoices paid through a payment intent (localstripe's only kind)."""
+    params = query_params(request)
+    reject_unknown(params, INVOICE_PAYMENT_LIST)
+    payment = params.get("payment") or {}
+    if not isinstance(payment, dict):
+        raise invalid("Invalid object", "payment")
+    invoices = [
+        obj
+        for key, obj in store.items()
+        if key.startswith("invoice:")
+        and obj.payment_intent
+        and params.get("invoice") in (None, obj.id)
+        and payment.get("payment_intent") in (None, obj.payment_intent)
+    ]
+    found = [_invoice_payment(invoice) for invoice in invoices]
+    if params.get("status") is not None:
+        found = [item for item in found if item["status"] == params["status"]]
+    found.sort(key=lambda item: item["created"], reverse=True)
+    return json_response(
+        {"object": "list", "url": "/v1/invoice_payments", "has_more": False, "data": found}
+    )
+
+
 # --- Patches to localstripe's classes ----------------------------------------------------
 
 _patched = False
@@ -702,4 +798,6 @@ ROUTES: list[Route] = [
     ("POST", "/v1/invoices/{id}/finalize", finalize_invoice),
     ("POST", "/v1/invoices/{id}/pay", pay_invoice),
     ("POST", "/v1/invoices/{id}/void", void_invoice),
+    ("POST", "/v1/refunds", create_refund),
+    ("GET", "/v1/invoice_payments", list_invoice_payments),
 ]

@@ -1,4 +1,5 @@
-"""Billing tasks: webhook events, plan changes, cancellations, dunning and the mirror's sync."""
+"""Billing tasks: webhook events, plan changes, cancellations, refunds of orders never
+delivered, unpaid orders, dunning and the mirror's sync."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
-from app.models import Instance
-from app.services import billing_events, jobs
+from app.models import Instance, User
+from app.services import alerts, billing_events, jobs
 from app.services.stripe_gateway import TRANSIENT_ERRORS
 from tasks.support import backoff, open_job, out_of_retries, retry_later, schedule_check
 from workers import billing, machines
@@ -91,6 +92,52 @@ def end_subscription(self: Task, instance_id: int) -> None:
         db.session.rollback()
         if self.request.retries >= STRIPE_RETRIES:
             logger.critical("instance %s is terminated but its subscription is not", instance_id)
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
+
+
+@shared_task(name="billing.settle_undelivered", bind=True, max_retries=STRIPE_RETRIES)
+def settle_undelivered(self: Task, instance_id: int) -> None:
+    """Close the payment page of an order that ended without a machine, cancel its
+    subscription and refund it in full."""
+    instance = db.session.get(Instance, instance_id)
+    if instance is None:
+        return
+    try:
+        billing.settle_undelivered(instance)
+    except DATABASE_CONFLICTS as exc:
+        _retry_after_conflict(self, exc)
+    except TransientProviderError as exc:
+        db.session.rollback()
+        if self.request.retries >= STRIPE_RETRIES:
+            logger.critical("order %s ended without a machine and is not refunded", instance_id)
+        raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
+    except PermanentProviderError as exc:
+        db.session.rollback()
+        alerts.raise_alert(
+            alerts.Alert(
+                f"refund_failed:{instance_id}",
+                f"order {instance_id} could not be refunded",
+                f"Order {instance_id} ended without a machine, but Stripe refused to settle "
+                f"it: {exc.message}. Refund it by hand.",
+            )
+        )
+
+
+@shared_task(name="billing.expire_unpaid_orders")
+def expire_unpaid_orders() -> int:
+    """Close orders left unpaid past UNPAID_ORDER_MINUTES, with their payment pages."""
+    return billing.expire_unpaid_orders()
+
+
+@shared_task(name="billing.erase_customer", bind=True, max_retries=STRIPE_RETRIES)
+def erase_customer(self: Task, user_id: int) -> None:
+    """Erase a deleted account's e-mail and name at Stripe."""
+    user = db.session.get(User, user_id)
+    if user is None or user.erased_at is None:
+        return
+    try:
+        billing.erase_customer(user)
+    except TransientProviderError as exc:
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 
 

@@ -1,28 +1,84 @@
-"""E-mail delivery tasks."""
+"""E-mail delivery tasks.
+
+A mail that cannot be sent (refused by the server, still undeliverable after every retry,
+or impossible to compose) fails its task, is logged as an error and is raised to ops: it is
+never lost silently.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from email.message import EmailMessage
+from functools import wraps
+from typing import Any
 
-from celery import shared_task
-from sqlalchemy import select
+from celery import current_task, shared_task
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import AuditEvent, EmailToken, Invoice, Job, SupportTicket, TicketMessage, User
-from app.services import account_settings, notifications
+from app.models import (
+    AuditEvent,
+    EmailToken,
+    Instance,
+    Invoice,
+    Job,
+    SupportTicket,
+    TicketMessage,
+    User,
+)
+from app.services import account_settings, alerts, notifications
 from workers import mailer
 
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 8
 RETRY_POLICY = {
     "autoretry_for": (mailer.MailTransientError,),
     "retry_backoff": 5,
     "retry_backoff_max": 600,
     "retry_jitter": True,
-    "max_retries": 8,
+    "max_retries": MAX_RETRIES,
 }
 
 
+def _never_lost(run: Callable[..., None]) -> Callable[..., None]:
+    """Fail the task loudly when its mail cannot be sent; a transient error that will be
+    retried passes through quietly."""
+
+    @wraps(run)
+    def wrapped(*ids: Any) -> None:
+        try:
+            run(*ids)
+        except mailer.MailTransientError as exc:
+            if current_task.request.retries < MAX_RETRIES:
+                raise
+            _mail_lost(ids, exc)
+            raise
+        except Exception as exc:  # re-raised: the task fails with it
+            _mail_lost(ids, exc)
+            raise
+
+    return wrapped
+
+
+def _mail_lost(ids: tuple[Any, ...], exc: Exception) -> None:
+    task = current_task.name
+    reason = f"{type(exc).__name__}: {exc}"
+    logger.error("%s%r: the mail could not be sent: %s", task, ids, reason)
+    alerts.raise_alert(
+        alerts.Alert(
+            f"mail_failed:{task}",
+            f"a mail could not be sent ({task})",
+            f"The task {task} with arguments {ids!r} failed and its mail was not sent.\n"
+            f"Reason: {reason}\nSee the worker log for the traceback.",
+        )
+    )
+
+
 @shared_task(name="email.send_welcome", **RETRY_POLICY)
+@_never_lost
 def send_welcome(user_id: int) -> None:
     """Send the welcome e-mail to a new account."""
     user = db.session.get(User, user_id)
@@ -32,6 +88,7 @@ def send_welcome(user_id: int) -> None:
 
 
 @shared_task(name="email.send_job_alert", **RETRY_POLICY)
+@_never_lost
 def send_job_alert(job_id: int) -> None:
     """Tell operators that a job failed."""
     job = db.session.get(Job, job_id)
@@ -63,6 +120,7 @@ def _ticket_message(message_id: int) -> TicketMessage | None:
 
 
 @shared_task(name="email.send_password_reset", **RETRY_POLICY)
+@_never_lost
 def send_password_reset(token_id: int) -> None:
     """Send a password reset link, unless it was used or expired meanwhile."""
     token = _email_token(token_id)
@@ -71,6 +129,7 @@ def send_password_reset(token_id: int) -> None:
 
 
 @shared_task(name="email.send_email_change_confirmation", **RETRY_POLICY)
+@_never_lost
 def send_email_change_confirmation(token_id: int) -> None:
     """Send the link that confirms a new address, to that address."""
     token = _email_token(token_id)
@@ -79,6 +138,7 @@ def send_email_change_confirmation(token_id: int) -> None:
 
 
 @shared_task(name="email.send_email_changed_notice", **RETRY_POLICY)
+@_never_lost
 def send_email_changed_notice(token_id: int) -> None:
     """Tell the old address that the account moved to a new one."""
     token = _email_token(token_id)
@@ -87,6 +147,7 @@ def send_email_changed_notice(token_id: int) -> None:
 
 
 @shared_task(name="email.send_security_notice", **RETRY_POLICY)
+@_never_lost
 def send_security_notice(event_id: int) -> None:
     """Tell the account's address about a security change recorded in the audit trail."""
     found = db.session.execute(
@@ -99,6 +160,7 @@ def send_security_notice(event_id: int) -> None:
 
 
 @shared_task(name="email.send_support_ticket_message", **RETRY_POLICY)
+@_never_lost
 def send_support_ticket_message(message_id: int) -> None:
     """Send a new ticket or a customer's reply to the support address."""
     message = _ticket_message(message_id)
@@ -107,6 +169,7 @@ def send_support_ticket_message(message_id: int) -> None:
 
 
 @shared_task(name="email.send_ticket_reply", **RETRY_POLICY)
+@_never_lost
 def send_ticket_reply(message_id: int) -> None:
     """Send a staff reply to the customer, if they still want e-mail."""
     message = _ticket_message(message_id)
@@ -118,6 +181,7 @@ def send_ticket_reply(message_id: int) -> None:
 
 
 @shared_task(name="email.send_urgent_ticket_alert", **RETRY_POLICY)
+@_never_lost
 def send_urgent_ticket_alert(ticket_id: int) -> None:
     """Raise an urgent support ticket to ops."""
     ticket = db.session.get(
@@ -128,6 +192,7 @@ def send_urgent_ticket_alert(ticket_id: int) -> None:
 
 
 @shared_task(name="email.send_payment_failed", **RETRY_POLICY)
+@_never_lost
 def send_payment_failed(invoice_id: int) -> None:
     """Tell a customer their payment failed and when the desktop will be suspended."""
     invoice = db.session.get(Invoice, invoice_id)
@@ -135,3 +200,20 @@ def send_payment_failed(invoice_id: int) -> None:
     if invoice is None or user is None or not user.is_active:
         return
     _deliver(notifications.payment_failed(invoice, user))
+
+
+@shared_task(name="email.send_refund", **RETRY_POLICY)
+@_never_lost
+def send_refund(instance_id: int) -> None:
+    """Tell a customer their order was refunded in full, and why."""
+    instance = db.session.get(Instance, instance_id, options=[joinedload(Instance.user)])
+    if instance is None or instance.stripe_subscription_id is None:
+        return
+    refunded = db.session.execute(
+        select(func.sum(Invoice.amount_refunded), func.min(Invoice.currency)).where(
+            Invoice.stripe_subscription_id == instance.stripe_subscription_id
+        )
+    ).one()
+    if not refunded[0] or instance.user.erased_at is not None:
+        return
+    _deliver(notifications.order_refunded(instance, int(refunded[0]), refunded[1]))

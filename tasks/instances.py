@@ -60,9 +60,13 @@ def terminate(self: Task, job_id: int) -> None:
     except PermanentProviderError as exc:
         machines.fail(job, exc.message)
         return
-    # The machine is gone: stop billing it (the invoice sync catches a lost cancel).
-    if job.instance is not None and job.instance.stripe_subscription_id is not None:
-        enqueue("billing.end_subscription", job.instance.id)
+    # The machine is gone: stop billing it (the invoice sync catches a lost cancel); an
+    # order that never had a machine is refunded in full, its payment page closed.
+    instance = job.instance
+    if instance is not None and instance.delivered_at is None:
+        enqueue("billing.settle_undelivered", instance.id)
+    elif instance is not None and instance.stripe_subscription_id is not None:
+        enqueue("billing.end_subscription", instance.id)
 
 
 @shared_task(name="instances.check", bind=True, max_retries=None)

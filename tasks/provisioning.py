@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from app.services import jobs
-from tasks.support import open_job, retry_later, schedule_check
+from tasks.support import open_job, out_of_retries, retry_later, schedule_check
 from workers import machines
 from workers.providers.base import PermanentProviderError, TransientProviderError
 
@@ -20,7 +20,12 @@ def create_machine(self: Task, job_id: int) -> None:
     try:
         machines.create(job)
     except TransientProviderError as exc:
-        retry_later(self, job, exc)
+        # A provider that keeps failing is given up like one that refuses: the order moves
+        # to another provider offering the plan there, if any.
+        if out_of_retries(self) and machines.fail_over(job, exc):
+            self.apply_async((job_id,))
+        else:
+            retry_later(self, job, exc)
         return
     except PermanentProviderError as exc:
         if machines.fail_over(job, exc):

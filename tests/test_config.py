@@ -1,4 +1,5 @@
 import pytest
+from cryptography.fernet import Fernet
 
 import config
 
@@ -17,7 +18,7 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mon
 def test_production_refuses_a_short_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/nemordp")
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "short")
-    monkeypatch.setattr(config.ProductionConfig, "ENCRYPTION_KEYS", "k")
+    monkeypatch.setattr(config.ProductionConfig, "ENCRYPTION_KEYS", Fernet.generate_key().decode())
     monkeypatch.setattr(config.ProductionConfig, "STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setattr(config.ProductionConfig, "STRIPE_WEBHOOK_SECRET", "whsec_x")
     with pytest.raises(RuntimeError, match="at least 32"):

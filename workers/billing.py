@@ -1,7 +1,7 @@
-"""The Stripe side of billing jobs: plan changes, cancellations, the mirror's sync and
-dunning. Called by tasks in `tasks.billing`; Stripe's failures surface as
-`TransientProviderError` (retry) or `PermanentProviderError` (the job fails), like a cloud
-provider's, so the same retry and failure paths serve both.
+"""The Stripe side of billing jobs: plan changes, cancellations, refunds of orders never
+delivered, the mirror's sync and dunning. Called by tasks in `tasks.billing`; Stripe's
+failures surface as `TransientProviderError` (retry) or `PermanentProviderError` (the job
+fails), like a cloud provider's, so the same retry and failure paths serve both.
 """
 
 from __future__ import annotations
@@ -16,9 +16,18 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Job, Plan, Subscription, WebhookEvent
+from app.models import (
+    Instance,
+    InstanceStatus,
+    Invoice,
+    Job,
+    Plan,
+    Subscription,
+    User,
+    WebhookEvent,
+)
 from app.models.base import utcnow
-from app.services import audit, billing_mirror, jobs
+from app.services import alerts, audit, billing_mirror, jobs
 from app.services.stripe_gateway import TRANSIENT_ERRORS, client, idempotency_key
 from app.services.tasks import enqueue
 from workers.providers.base import PermanentProviderError, TransientProviderError
@@ -149,6 +158,145 @@ def end_subscription(instance: Instance) -> None:
     db.session.commit()
 
 
+# -- orders that never had a machine ------------------------------------------------------
+SETTLE_TASK = "billing.settle_undelivered"
+
+
+def settle_undelivered(instance: Instance) -> None:
+    """An order that ended before its machine ever answered keeps nothing: its payment page
+    is expired, its subscription cancelled now and every payment refunded in full, the
+    customer told and ops alerted. Safe to run again: each step looks before it acts, and
+    each refund's idempotency key names the order and the payment."""
+    if instance.delivered_at is not None:
+        return  # a delivered machine ends by the cancellation rules
+    subscription_id = _close_payment_page(instance)
+    if subscription_id is None:
+        return  # never paid: nothing to give back
+    if instance.stripe_subscription_id is None:
+        instance.stripe_subscription_id = subscription_id
+        db.session.commit()
+    end_subscription(instance)
+    refunded = _refund_payments(instance, subscription_id)
+    if refunded:
+        reason = instance.status_reason or f"the order ended while {instance.status}"
+        audit.record(
+            "instance.refunded", instance.user_id, instance_id=instance.id, amount=refunded
+        )
+        db.session.commit()
+        enqueue("email.send_refund", instance.id)
+        alerts.raise_alert(
+            alerts.Alert(
+                f"refund:{instance.id}",
+                f"order {instance.id} refunded",
+                f"Order {instance.id} ({instance.plan.code}, {instance.region}, provider "
+                f"{instance.provider}) ended without a machine and {refunded} cents were "
+                f"refunded. Reason: {reason}",
+            )
+        )
+
+
+def _close_payment_page(instance: Instance) -> str | None:
+    """Expire the order's Checkout Session if it is still open; the subscription it paid
+    for, if it was paid (perhaps a moment ago, its webhook not yet handled)."""
+    session_id = instance.checkout_session_id
+    if session_id is None:
+        return instance.stripe_subscription_id
+    sessions = client().v1.checkout.sessions
+    with stripe_errors():
+        session = sessions.retrieve(session_id)
+        if session.status == "open":
+            try:
+                session = sessions.expire(session_id)
+            except stripe.InvalidRequestError:
+                session = sessions.retrieve(session_id)  # paid meanwhile
+    instance.checkout_url = None
+    db.session.commit()
+    paid_for = session.subscription if session.status == "complete" else None
+    return str(paid_for) if paid_for else instance.stripe_subscription_id
+
+
+def _refund_payments(instance: Instance, subscription_id: str) -> int:
+    """Refund every paid invoice of the subscription in full; the cents refunded now."""
+    stripe_client = client()
+    refunded = 0
+    with stripe_errors():
+        paid = stripe_client.v1.invoices.list(
+            {"subscription": subscription_id, "status": "paid", "limit": 100}
+        )
+        for remote in paid.auto_paging_iter():
+            invoice = billing_mirror.invoice(remote.to_dict())
+            if invoice is None or not remote.amount_paid:
+                continue
+            payments = stripe_client.v1.invoice_payments.list(
+                {"invoice": str(remote.id), "status": "paid"}
+            )
+            for payment in payments.auto_paging_iter():
+                intent = payment.payment.payment_intent
+                if payment.payment.type == "payment_intent" and intent:
+                    refunded += _refund_in_full(instance, invoice, str(intent))
+    db.session.commit()
+    return refunded
+
+
+def _refund_in_full(instance: Instance, invoice: Invoice, payment_intent: str) -> int:
+    """Refund what is left of one payment; the cents refunded now (0 if nothing was left)."""
+    stripe_client = client()
+    invoice.stripe_payment_intent_id = payment_intent
+    given_back = sum(
+        refund.amount
+        for refund in stripe_client.v1.refunds.list(
+            {"payment_intent": payment_intent, "limit": 100}
+        ).auto_paging_iter()
+        if refund.status in ("pending", "succeeded")
+    )
+    left = invoice.amount_paid - given_back
+    if left > 0:
+        stripe_client.v1.refunds.create(
+            {
+                "payment_intent": payment_intent,
+                "amount": left,
+                "reason": "requested_by_customer",
+                "metadata": {"instance_id": str(instance.id)},
+            },
+            {"idempotency_key": f"{idempotency_key('refund', instance)}-{payment_intent}"},
+        )
+    invoice.amount_refunded = max(invoice.amount_refunded, invoice.amount_paid)
+    return max(left, 0)
+
+
+def expire_unpaid_orders() -> int:
+    """Close orders left unpaid past ``UNPAID_ORDER_MINUTES`` (their payment page is
+    expired by the settling task); returns how many."""
+    cutoff = utcnow() - timedelta(minutes=current_app.config["UNPAID_ORDER_MINUTES"])
+    stale = db.session.scalars(
+        select(Instance)
+        .where(Instance.status == S.PENDING_PAYMENT, Instance.created_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for instance in stale:
+        instance.status = S.TERMINATED
+        instance.status_reason = "The order was not paid in time."
+        instance.terminated_at = utcnow()
+        instance.checkout_url = None
+    db.session.commit()
+    for instance in stale:
+        enqueue(SETTLE_TASK, instance.id)
+    return len(stale)
+
+
+def erase_customer(user: User) -> None:
+    """Erase the person's details held at Stripe (e-mail and name); the customer and its
+    invoices stay, as bookkeeping requires."""
+    if user.stripe_customer_id is None:
+        return
+    with stripe_errors():
+        client().v1.customers.update(
+            user.stripe_customer_id,
+            {"email": "", "name": "", "phone": "", "description": ""},
+            {"idempotency_key": idempotency_key("erase", user)},
+        )
+
+
 # -- dunning -----------------------------------------------------------------------------
 def suspend_overdue() -> int:
     """Stop the machines whose payment is overdue past the grace period; returns how many."""
@@ -208,16 +356,18 @@ def _resend_unprocessed_events() -> int:
 
 
 def _end_orphaned_subscriptions() -> int:
-    """Subscriptions still charging for a terminated machine (a cancel that was lost)."""
-    orphans = db.session.scalars(
-        select(Subscription.instance_id)
+    """Subscriptions still charging for a terminated machine, or for an order that failed
+    before its machine answered (a cancel or refund that was lost)."""
+    orphans = db.session.execute(
+        select(Subscription.instance_id, Instance.delivered_at)
         .join(Instance, Instance.id == Subscription.instance_id)
         .where(
-            Instance.status == S.TERMINATED,
+            (Instance.status == S.TERMINATED)
+            | ((Instance.status == S.FAILED) & Instance.delivered_at.is_(None)),
             Subscription.status.in_(("active", "trialing", "past_due", "unpaid")),
         )
     ).all()
-    for instance_id in orphans:
-        logger.error("instance %s is terminated but still billed; cancelling", instance_id)
-        enqueue("billing.end_subscription", instance_id)
+    for instance_id, delivered_at in orphans:
+        logger.error("instance %s has ended but is still billed; cancelling", instance_id)
+        enqueue("billing.end_subscription" if delivered_at else SETTLE_TASK, instance_id)
     return len(orphans)

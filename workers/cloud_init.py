@@ -2,8 +2,12 @@
 
 Windows gets a PowerShell script (Vultr and Contabo both run ``<powershell>`` user data
 through cloudbase-init); Linux gets cloud-config that installs xrdp and a desktop.
-The password is the one we generated and stored encrypted before ordering, so a machine
-adopted after a lost create response still has credentials we know.
+
+Neither ever carries a password: user data stays readable to every process on the machine
+through the metadata service, and is kept at the provider. The provider sets the password
+itself (Vultr generates one, Contabo takes ours as a secret) for Administrator on Windows
+and root on Linux; the Linux script gives our desktop user that same password by copying
+root's hash, which only exists on the machine.
 """
 
 from __future__ import annotations
@@ -12,19 +16,17 @@ from workers import agent_install
 from workers.agent_install import AgentSetup
 
 
-def user_data(os_type: str, username: str, password: str, agent: AgentSetup | None = None) -> str:
+def user_data(os_type: str, username: str, agent: AgentSetup | None = None) -> str:
     """The first-boot script; with ``agent``, it also installs the session-reporting agent."""
     if os_type == "windows":
-        return _windows(username, password, agent)
-    return _linux(username, password, agent)
+        return _windows(agent)
+    return _linux(username, agent)
 
 
-def _windows(username: str, password: str, agent: AgentSetup | None) -> str:
-    quoted = password.replace("'", "''")
+def _windows(agent: AgentSetup | None) -> str:
     return "\n".join(
         [
             "<powershell>",
-            f"net user {username} '{quoted}'",
             "Set-ItemProperty -Path 'HKLM:\\System\\CurrentControlSet\\Control\\Terminal Server'"
             " -Name fDenyTSConnections -Value 0",
             "Enable-NetFirewallRule -DisplayGroup 'Remote Desktop'",
@@ -34,7 +36,10 @@ def _windows(username: str, password: str, agent: AgentSetup | None) -> str:
     )
 
 
-def _linux(username: str, password: str, agent: AgentSetup | None) -> str:
+def _linux(username: str, agent: AgentSetup | None) -> str:
+    # runcmd runs after cloud-init's set-passwords module has applied the provider's root
+    # password, so the hash copied here is the one the provider set.
+    copy_password = f'usermod -p "$(getent shadow root | cut -d: -f2)" {username}'
     return "\n".join(
         [
             "#cloud-config",
@@ -45,12 +50,9 @@ def _linux(username: str, password: str, agent: AgentSetup | None) -> str:
             "    groups: [sudo]",
             "    shell: /bin/bash",
             "    lock_passwd: false",
-            "chpasswd:",
-            "  expire: false",
-            "  users:",
-            f"    - {{name: {username}, password: '{password}', type: text}}",
             *(agent_install.linux_files(agent) if agent else []),
             "runcmd:",
+            f"  - [sh, -c, '{copy_password}']",
             "  - [sh, -c, 'echo xfce4-session > /etc/skel/.xsession']",
             "  - [systemctl, enable, --now, xrdp]",
             *(agent_install.linux_commands() if agent else []),

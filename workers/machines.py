@@ -21,6 +21,7 @@ from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import generate_machine_password
 from app.services import agent, alerts, audit, jobs
+from app.services.tasks import enqueue
 from workers import cloud_init, rdp_probe
 from workers.agent_install import AgentSetup
 from workers.providers.base import (
@@ -29,6 +30,7 @@ from workers.providers.base import (
     MachineNotFound,
     MachineState,
     PermanentProviderError,
+    ProviderClient,
     ProviderError,
     TransientProviderError,
 )
@@ -100,17 +102,20 @@ def create(job: Job) -> None:
     The label is looked up first, so a retried create never makes a second machine.
     """
     instance = _instance(job)
-    if instance.password_encrypted is None:
-        instance.password_encrypted = crypto.encrypt(generate_machine_password())
-        db.session.commit()
     if instance.provider_id is None:
         assert instance.provider is not None
         client = client_for(instance.provider)
         # Only a repeated attempt can have made a machine already (its answer lost, or the
         # worker killed): then the label is looked up and the machine adopted.
         machine = client.find_by_label(instance.label) if job.attempts > 1 else None
+        if machine is not None and client.generates_password:
+            # Its password was shown only in the lost answer: a machine nobody can log in
+            # to is worth nothing, so it goes and a new one is ordered.
+            logger.info("replacing a machine whose password was lost", extra={"job_id": job.id})
+            _destroy_surely(client, instance.label, machine.provider_id)
+            machine = None
         if machine is None:
-            password = crypto.decrypt(instance.password_encrypted)
+            password = _chosen_password(instance, client.generates_password)
             # A fresh agent token per order; its digest is stored before the order leaves.
             agent_token = agent.mint_token(instance)
             db.session.commit()
@@ -124,12 +129,13 @@ def create(job: Job) -> None:
                     user_data=cloud_init.user_data(
                         instance.os_type,
                         instance.username or "",
-                        password,
                         _agent_setup(instance, agent_token),
                     ),
                     password=password,
                 )
             )
+            if machine.default_password is not None:
+                instance.password_encrypted = crypto.encrypt(machine.default_password)
         else:
             logger.info("adopted existing machine", extra={"instance_id": instance.id})
         _record(instance, machine)
@@ -145,6 +151,18 @@ def create(job: Job) -> None:
     job.step = "created"
     job.context = {**job.context, "created_at": utcnow().isoformat()}
     db.session.commit()
+
+
+def _chosen_password(instance: Instance, provider_generates: bool) -> str | None:
+    """The password we choose for the machine, stored (uncommitted) before the order leaves
+    so a machine adopted after a lost answer still has credentials we know; None where
+    the provider generates it (the credentials stay empty until its answer)."""
+    if provider_generates:
+        instance.password_encrypted = None
+        return None
+    if instance.password_encrypted is None:
+        instance.password_encrypted = crypto.encrypt(generate_machine_password())
+    return crypto.decrypt(instance.password_encrypted)
 
 
 def _agent_setup(instance: Instance, token: str) -> AgentSetup:
@@ -205,6 +223,8 @@ def advance(job: Job) -> bool:
         return False
     instance.status = target
     instance.status_reason = None
+    if job.kind == "provision":
+        instance.delivered_at = utcnow()
     jobs.mark_succeeded(job)
     db.session.commit()
     return True
@@ -236,17 +256,22 @@ def terminate(job: Job) -> None:
             found = client.find_by_label(instance.label)
             provider_id = found.provider_id if found else None
         if provider_id is not None:
-            client.destroy(provider_id)
-            # A young machine can 404 at the provider as if already gone: make sure.
-            remaining = client.find_by_label(instance.label)
-            if remaining is not None and remaining.state != MachineState.GONE:
-                raise TransientProviderError(f"{instance.label} still exists after destroy")
+            _destroy_surely(client, instance.label, provider_id)
     instance.status = S.TERMINATED
     instance.terminated_at = utcnow()
     instance.password_encrypted = None
     jobs.mark_succeeded(job)
     audit.record("instance.terminated", job.user_id, instance_id=instance.id)
     db.session.commit()
+
+
+def _destroy_surely(client: ProviderClient, label: str, provider_id: str) -> None:
+    """Destroy the machine, then make sure: a young machine can 404 at the provider as if
+    already gone (TransientProviderError while it is still listed)."""
+    client.destroy(provider_id)
+    remaining = client.find_by_label(label)
+    if remaining is not None and remaining.state != MachineState.GONE:
+        raise TransientProviderError(f"{label} still exists after destroy")
 
 
 def fail_over(job: Job, error: ProviderError) -> bool:
@@ -288,6 +313,8 @@ def fail(job: Job, reason: str) -> None:
         instance.status_reason = f"{job.kind} failed: {reason}"[:500]
     db.session.commit()
     alerts.job_failed(job)
+    if job.kind == "provision":  # no machine: the subscription ends, the payment goes back
+        enqueue("billing.settle_undelivered", instance.id)
 
 
 def _destroy_quietly(instance: Instance) -> None:

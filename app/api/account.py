@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_smorest import Blueprint
 
+from app.auth import renew_sign_in
 from app.schemas.account import (
     CodeSchema,
     EmailChangeSchema,
@@ -62,7 +63,7 @@ def change_password(body: dict[str, str]) -> None:
     user = current_user._get_current_object()  # the User itself: login_user keeps it in g
     account_settings.change_password(user, body["current_password"], body["new_password"])
     if not g.get("auth_via_bearer"):
-        login_user(user)  # this session carries on under the new session epoch
+        renew_sign_in(user)  # this browser carries on under a new login
 
 
 @blp.route("/password/reset", methods=["POST"])
@@ -157,9 +158,10 @@ def regenerate_recovery_codes(body: dict[str, str]) -> tuple[dict[str, Any], int
 @blp.response(200, ExportSchema)
 @login_required
 def export() -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Everything we hold about the account, as a JSON download."""
+    """Everything we hold about the account, as a JSON download (never cached)."""
     disposition = f'attachment; filename="nemordp-account-{current_user.id}.json"'
-    return account_settings.export(current_user), 200, {"Content-Disposition": disposition}
+    headers = {"Content-Disposition": disposition, **NO_STORE}
+    return account_settings.export(current_user), 200, headers
 
 
 @blp.route("/delete", methods=["POST"])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from app.api.account import NO_STORE
+from app.auth import open_login, sign_in, sign_out
 from app.schemas.auth import (
     LoginResultSchema,
     LoginSchema,
@@ -39,7 +40,7 @@ def _session_body(user: Any) -> dict[str, Any]:
 def signup(body: dict[str, Any]) -> dict[str, Any]:
     """Create an account and sign in."""
     user = accounts.sign_up(body["email"], body["password"])
-    login_user(user)
+    open_login(user, remember=False)
     return _session_body(user)
 
 
@@ -53,7 +54,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
     if user.two_factor_enabled:
         challenge = two_factor.challenge_for(user, remember=body["remember"])
         return {"two_factor_required": True, "challenge": challenge}
-    login_user(user, remember=body["remember"])
+    sign_in(user, remember=body["remember"])
     return _session_body(user)
 
 
@@ -64,7 +65,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 def login_second_factor(body: dict[str, Any]) -> dict[str, Any]:
     """Finish signing in with the challenge and an authenticator or recovery code."""
     user, remember = two_factor.complete_login(body["challenge"], body["code"])
-    login_user(user, remember=remember)
+    sign_in(user, remember=remember)
     return _session_body(user)
 
 
@@ -72,8 +73,8 @@ def login_second_factor(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(204)
 @login_required
 def logout() -> None:
-    """End the session."""
-    logout_user()
+    """End the session, on the server too: its cookies and remember-me cookie stop working."""
+    sign_out()
 
 
 @blp.route("/me", methods=["GET"])

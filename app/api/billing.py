@@ -75,5 +75,7 @@ def change_plan(body: dict[str, Any]) -> Any:
 @blp.response(200, WebhookReceivedSchema)
 def webhook() -> Any:
     """Stripe's events, verified by signature on the raw body and processed by a task."""
-    new = billing_events.receive(request.get_data(), request.headers.get("Stripe-Signature"))
+    new = billing_events.receive(
+        request.get_data(), request.headers.get("Stripe-Signature"), request.remote_addr
+    )
     return {"received": True, "duplicate": not new}

@@ -6,6 +6,7 @@ from app.models.audit import AuditEvent
 from app.models.billing import Invoice, Subscription, WebhookEvent
 from app.models.instance import Instance, InstanceStatus
 from app.models.job import ACTIVE_JOB_STATES, Job, JobState
+from app.models.login import Login, LoginChallenge
 from app.models.plan import Plan
 from app.models.support import SupportTicket, TicketMessage, TicketPriority, TicketStatus
 from app.models.usage import InstanceUsage, OrphanMachine
@@ -23,6 +24,8 @@ __all__ = [
     "Invoice",
     "Job",
     "JobState",
+    "Login",
+    "LoginChallenge",
     "OrphanMachine",
     "OsType",
     "Plan",

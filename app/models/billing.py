@@ -61,6 +61,11 @@ class Invoice(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     amount_due: Mapped[int] = mapped_column(Integer, nullable=False)
     amount_paid: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Given back of amount_paid (Stripe refunds), and the payment refunds go through.
+    amount_refunded: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     invoice_pdf: Mapped[str | None] = mapped_column(String(500))

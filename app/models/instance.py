@@ -57,6 +57,8 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
     checkout_url: Mapped[str | None] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the machine first answered: an order that ends without it is refunded in full.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The in-guest agent: only the SHA-256 digest of its token is kept (the token itself
     # goes into the machine's first-boot script), and what it last reported.
     agent_token_digest: Mapped[str | None] = mapped_column(String(64))

@@ -32,8 +32,6 @@ class User(UserMixin, Timestamped, db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER, nullable=False)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    # Bumped when the password changes: sessions carrying an older epoch stop working.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
@@ -62,9 +60,6 @@ class User(UserMixin, Timestamped, db.Model):  # type: ignore[name-defined]
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.STAFF, Role.ADMIN)
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
 
     @property
     def preferences(self) -> dict[str, object]:

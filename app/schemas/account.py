@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.schemas.auth import PASSWORD, TokenSchema, UserSchema
+from app.schemas.common import EMAIL, SingleLine
 from app.schemas.instances import InstanceSchema
 from app.schemas.support import TicketSchema
 
@@ -13,13 +14,13 @@ CURRENT_PASSWORD = fields.String(
 CODE = fields.String(
     required=True,
     load_only=True,
-    validate=validate.Length(min=6, max=32),
+    validate=[validate.Length(min=6, max=32), SingleLine()],
     metadata={"description": "A 6-digit code from the authenticator app, or a recovery code."},
 )
 LINK_TOKEN = fields.String(
     required=True,
     load_only=True,
-    validate=validate.Length(min=1, max=512),
+    validate=[validate.Length(min=1, max=512), SingleLine()],
     metadata={"description": "The token from the e-mailed link."},
 )
 
@@ -30,7 +31,7 @@ class PasswordChangeSchema(Schema):
 
 
 class PasswordResetRequestSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EMAIL
 
 
 class PasswordResetSchema(Schema):
@@ -39,7 +40,7 @@ class PasswordResetSchema(Schema):
 
 
 class EmailChangeSchema(Schema):
-    new_email = fields.Email(required=True, validate=validate.Length(max=254))
+    new_email = EMAIL
     password = CURRENT_PASSWORD
 
 

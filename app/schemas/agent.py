@@ -3,12 +3,15 @@
 from marshmallow import Schema, fields, validate
 
 from app.ids import ID_RANGE
+from app.schemas.common import SingleLine
 
 
 class HeartbeatSchema(Schema):
     instance_id = fields.Integer(required=True, validate=ID_RANGE)
     sessions = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
-    agent_version = fields.String(load_default=None, validate=validate.Length(max=32))
+    agent_version = fields.String(
+        load_default=None, validate=[validate.Length(max=32), SingleLine()]
+    )
 
 
 class HeartbeatRecordedSchema(Schema):

@@ -5,17 +5,20 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import OsType
+from app.schemas.common import EMAIL, SingleLine
 
 PASSWORD = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
 
 
 class SignupSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EMAIL
     password = PASSWORD
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = fields.String(
+        required=True, validate=[validate.Length(min=1, max=254), SingleLine()]
+    )  # any account's address as it was once accepted: checked against the accounts only
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
     remember = fields.Boolean(load_default=False)
 
@@ -55,11 +58,13 @@ class LoginResultSchema(SessionSchema):
 
 
 class TwoFactorLoginSchema(Schema):
-    challenge = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    challenge = fields.String(
+        required=True, validate=[validate.Length(min=1, max=512), SingleLine()]
+    )
     code = fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(min=6, max=32),
+        validate=[validate.Length(min=6, max=32), SingleLine()],
         metadata={"description": "A 6-digit code from the authenticator app, or a recovery code."},
     )
 
@@ -72,7 +77,7 @@ class PreferencesUpdateSchema(PreferencesSchema):
 
 
 class ProfileUpdateSchema(Schema):
-    full_name = fields.String(validate=validate.Length(max=100))
+    full_name = fields.String(validate=[validate.Length(max=100), SingleLine()])
     preferences = fields.Nested(PreferencesUpdateSchema)
 
     @validates_schema
@@ -82,7 +87,7 @@ class ProfileUpdateSchema(Schema):
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), SingleLine()])
 
 
 class TokenSchema(Schema):

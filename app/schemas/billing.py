@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.ids import ID_RANGE
+from app.schemas.common import SingleLine
 from app.schemas.instances import JobSchema
 
 
@@ -43,6 +44,11 @@ class InvoiceSchema(Schema):
     id = fields.String(attribute="stripe_invoice_id", required=True)
     amount_paid = fields.Integer(required=True)
     amount_due = fields.Integer(required=True)
+    # Given back of amount_paid; ``refunded`` once all of it was.
+    amount_refunded = fields.Integer(required=True)
+    refunded = fields.Function(
+        lambda invoice: 0 < invoice.amount_paid <= invoice.amount_refunded, required=True
+    )
     currency = fields.String(required=True)
     status = fields.String(required=True)
     created = fields.DateTime(required=True)
@@ -59,7 +65,7 @@ class InvoicePageSchema(Schema):
 
 class PlanChangeSchema(Schema):
     instance_id = fields.Integer(required=True, validate=ID_RANGE)
-    new_plan = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    new_plan = fields.String(required=True, validate=[validate.Length(min=1, max=32), SingleLine()])
 
 
 class ProrationSchema(Schema):

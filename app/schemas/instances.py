@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models import OsType
+from app.schemas.common import SingleLine
 
 
 class PlanSchema(Schema):
@@ -23,9 +24,9 @@ class PlanListSchema(Schema):
 
 
 class OrderSchema(Schema):
-    plan = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    plan = fields.String(required=True, validate=[validate.Length(min=1, max=32), SingleLine()])
     os_type = fields.String(required=True, validate=validate.OneOf([o.value for o in OsType]))
-    region = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    region = fields.String(required=True, validate=[validate.Length(min=1, max=32), SingleLine()])
 
 
 class JobSchema(Schema):

@@ -1,8 +1,9 @@
 """Request and response bodies of /api/support.
 
 Messages are plain text: stored as written (markup included) and never rendered as HTML.
-Control characters are refused: a subject is one line (it becomes an e-mail subject), a
-message may hold line breaks and tabs, and neither may hold NUL or any other control code.
+Control characters are refused: a subject is one line (it becomes an e-mail subject: no line
+or paragraph separator either), a message may hold line breaks and tabs, and neither may hold
+NUL or any other control code.
 """
 
 import unicodedata
@@ -10,6 +11,7 @@ import unicodedata
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import TicketPriority, TicketStatus
+from app.schemas.common import SingleLine
 from app.schemas.instances import InstanceSchema, PageArgsSchema
 
 SUBJECT_MAX = 200
@@ -34,7 +36,7 @@ class PlainText(validate.Validator):
 
 
 SUBJECT = fields.String(
-    required=True, validate=[validate.Length(min=1, max=SUBJECT_MAX), PlainText()]
+    required=True, validate=[validate.Length(min=1, max=SUBJECT_MAX), PlainText(), SingleLine()]
 )
 MESSAGE = fields.String(
     required=True,

@@ -31,9 +31,9 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, instances, jobs
+from app.services import audit, instances, jobs, logins
 from app.services.account_settings import check_password, revoke_api_tokens
-from app.services.tasks import enqueue
+from app.services.tasks import enqueue, require_broker
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,11 @@ def request(user: User, password: str) -> None:
     check_password(user, password, field="password", purpose="account_delete")
     user.is_active_account = False
     user.deletion_requested_at = utcnow()
-    user.session_epoch += 1  # every session ends
+    logins.end_all(user)  # every session ends
     revoke_api_tokens(user)
     started = _start_terminations(user)
     audit.record("account.deletion_requested", user.id, machines=len(started))
+    require_broker()
     db.session.commit()
     for job in started:
         jobs.enqueue(job)
@@ -138,4 +139,5 @@ def _erase(user: User) -> None:
     user.erased_at = utcnow()
     audit.record("account.erased", user.id, machines_left=left)
     db.session.commit()
+    enqueue("billing.erase_customer", user.id)  # Stripe's copy of the e-mail and name
     logger.info("account erased", extra={"user_id": user.id})

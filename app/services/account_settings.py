@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import String, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import AppError, Conflict, Forbidden, ValidationFailed
@@ -25,10 +25,10 @@ from app.models import (
     SupportTicket,
     User,
 )
-from app.models.base import utcnow
+from app.models.base import UTCDateTime, utcnow
 from app.security import signing
 from app.security.passwords import hash_password, verify_password
-from app.services import accounts, audit
+from app.services import accounts, audit, logins
 from app.services.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -82,15 +82,31 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 def request_password_reset(email: str) -> None:
     """E-mail a reset link if the address belongs to an active account.
 
-    The caller answers the same either way, so the answer tells nobody who has an account.
+    The caller answers the same either way, and the work is the same too, so neither the
+    answer nor its time nor its query count tells who has an account: one statement makes
+    the link only if an active account has the address, and the request is recorded
+    either way.
     """
-    user = accounts.find_by_email(email.strip())
-    if user is None or not user.is_active:
-        return
-    token = _new_link(user, P.PASSWORD_RESET)
-    audit.record("account.password_reset_requested", user.id)
+    now = utcnow()
+    link = (
+        select(
+            User.id,
+            literal(P.PASSWORD_RESET.value, String()),
+            User.email,
+            literal(now + LINK_LIFETIME[P.PASSWORD_RESET], UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        .where(accounts.has_email(email.strip()), User.is_active_account.is_(True))
+        .limit(1)
+    )
+    columns = ["user_id", "purpose", "previous_email", "expires_at", "created_at"]
+    made = db.session.execute(
+        insert(EmailToken).from_select(columns, link).returning(EmailToken.id, EmailToken.user_id)
+    ).first()
+    audit.record("account.password_reset_requested", made.user_id if made else None)
     db.session.commit()
-    enqueue("email.send_password_reset", token.id)
+    if made is not None:
+        enqueue("email.send_password_reset", made.id)
 
 
 def reset_password(raw_token: str, new_password: str) -> None:
@@ -105,8 +121,8 @@ def _set_password(user: User, password: str, action: str) -> AuditEvent:
     now = utcnow()
     user.password_hash = hash_password(password)
     user.password_changed_at = now
-    user.session_epoch += 1  # ends every session; tokens.user_for refuses older tokens
-    revoke_api_tokens(user)
+    logins.end_all(user)  # every session and remember-me cookie, every open challenge
+    revoke_api_tokens(user)  # tokens.user_for also refuses any issued before the change
     db.session.execute(  # a reset link asked for earlier must not undo this change
         update(EmailToken)
         .where(

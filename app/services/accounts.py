@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Unauthorized
@@ -18,8 +18,13 @@ from app.services.tasks import enqueue
 logger = logging.getLogger(__name__)
 
 
+def has_email(email: str) -> ColumnElement[bool]:
+    """The condition for the account at this address, whatever its case."""
+    return func.lower(User.email) == email.lower()
+
+
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    return db.session.scalar(select(User).where(has_email(email)))
 
 
 def sign_up(email: str, password: str) -> User:
@@ -45,13 +50,17 @@ def sign_up(email: str, password: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user with these credentials, or 401 (the same answer for any wrong part)."""
+    """The user with these credentials, or 401.
+
+    Any wrong part gets the same answer after the same work: an unknown address is checked
+    against a dummy hash of the same cost, and every refusal is recorded alike, so neither
+    the time taken nor the queries made tell whether the address has an account.
+    """
     user = find_by_email(email)
-    if user is None or not verify_password(user.password_hash, password):
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
         audit.record("auth.login_failed", user.id if user else None, email_domain=_domain(email))
         db.session.commit()
-        raise Unauthorized("Wrong e-mail or password.")
-    if not user.is_active:
         raise Unauthorized("Wrong e-mail or password.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -25,6 +25,7 @@ from flask import current_app
 from app import metrics
 from app.models import Job
 from app.models.base import utcnow
+from app.redis_client import failing_fast
 from app.services.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,7 @@ class Alert:
 
 
 def _redis() -> redis.Redis:
-    timeout = current_app.config["HEALTH_CHECK_TIMEOUT"]
-    return redis.Redis.from_url(
-        current_app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    return failing_fast(current_app.config["REDIS_URL"], current_app.config["HEALTH_CHECK_TIMEOUT"])
 
 
 def claim(alert: Alert) -> bool:

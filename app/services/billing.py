@@ -11,11 +11,21 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Invoice, Job, Plan, Subscription, User
+from app.models import (
+    ACTIVE_JOB_STATES,
+    Instance,
+    InstanceStatus,
+    Invoice,
+    Job,
+    Plan,
+    Subscription,
+    User,
+)
 from app.models.base import utcnow
 from app.services import audit, jobs
 from app.services.instances import get_for
 from app.services.pagination import Page, paginate
+from app.services.tasks import require_broker
 
 S = InstanceStatus
 # Subscriptions that still pay for a machine.
@@ -84,9 +94,17 @@ def request_cancel(user: User, instance_id: int | None) -> list[Job]:
     """Cancel at period end (one machine's subscription, or all of them) through jobs.
 
     The machine keeps running until the period ends; Stripe then deletes the subscription
-    and its webhook terminates the machine.
+    and its webhook terminates the machine. A repeated request (a double click) while the
+    first one's jobs run gets those jobs back: the machines' rows are held, so requests
+    queue up behind each other.
     """
+    _lock_machines(user, instance_id)
+    running = _running_cancellations(user, instance_id)
+    under_way = {job.instance_id for job in running}
     if instance_id is not None:
+        if running:
+            db.session.rollback()
+            return running
         subscriptions = [_subscription_of(user, instance_id)]
         if subscriptions[0].cancel_at_period_end:
             raise Conflict("This subscription is already cancelled at the end of its period.")
@@ -96,18 +114,39 @@ def request_cancel(user: User, instance_id: int | None) -> list[Job]:
         subscriptions = [
             s
             for s in subscriptions_for(user)
-            if s.status in LIVE_SUBSCRIPTION_STATES and not s.cancel_at_period_end
+            if s.status in LIVE_SUBSCRIPTION_STATES
+            and not s.cancel_at_period_end
+            and s.instance_id not in under_way
         ]
-        if not subscriptions:
+        if not subscriptions and not running:
             raise Conflict("There is no subscription left to cancel.")
     created = []
     for subscription in subscriptions:
         created.append(jobs.new_job("cancel_subscription", subscription.instance, user_id=user.id))
         audit.record("subscription.cancel_requested", user.id, instance_id=subscription.instance_id)
+    require_broker()
     db.session.commit()
     for job in created:
         jobs.enqueue(job)
-    return created
+    return running + created
+
+
+def _lock_machines(user: User, instance_id: int | None) -> None:
+    query = select(Instance.id).where(Instance.user_id == user.id)
+    if instance_id is not None:
+        query = query.where(Instance.id == instance_id)
+    db.session.scalars(query.order_by(Instance.id).with_for_update()).all()
+
+
+def _running_cancellations(user: User, instance_id: int | None) -> list[Job]:
+    query = select(Job).where(
+        Job.user_id == user.id,
+        Job.kind == "cancel_subscription",
+        Job.state.in_(ACTIVE_JOB_STATES),
+    )
+    if instance_id is not None:
+        query = query.where(Job.instance_id == instance_id)
+    return list(db.session.scalars(query.order_by(Job.id)))
 
 
 # -- plan changes ------------------------------------------------------------------------
@@ -175,6 +214,7 @@ def request_plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Jo
         from_plan=instance.plan.code,
         to_plan=plan.code,
     )
+    require_broker()
     db.session.commit()
     jobs.enqueue(job)
     return job, proration

@@ -8,6 +8,7 @@ What each event does to our machines:
 - ``invoice.payment_failed``: the subscription is past due and the owner is told; the
   machine is suspended once ``PAYMENT_GRACE_SECONDS`` pass (`billing.suspend_overdue`);
 - ``customer.subscription.deleted``: the machine is terminated;
+- ``charge.refunded``: the refunded invoice shows what was given back;
 - every subscription and invoice event refreshes the mirror.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import stripe
@@ -22,6 +24,7 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
+from app import metrics
 from app.errors import AppError
 from app.extensions import db
 from app.models import (
@@ -34,7 +37,7 @@ from app.models import (
     WebhookEvent,
 )
 from app.models.base import utcnow
-from app.services import audit, billing_mirror, jobs
+from app.services import alerts, audit, billing_mirror, jobs
 from app.services.stripe_gateway import client
 from app.services.tasks import enqueue
 
@@ -42,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 S = InstanceStatus
 StripeObject = dict[str, Any]
+UNVERIFIED = "unverified"  # the type label of an event whose signature did not verify
 
 
 class WebhookSignatureInvalid(AppError):
@@ -50,13 +54,19 @@ class WebhookSignatureInvalid(AppError):
 
 
 # -- receiving ---------------------------------------------------------------------------
-def receive(payload: bytes, signature: str | None) -> bool:
-    """Verify and store an event; True when it is new (and its task enqueued)."""
+def receive(payload: bytes, signature: str | None, remote_addr: str | None) -> bool:
+    """Verify and store an event; True when it is new (and its task enqueued).
+
+    An event that does not verify is refused, counted and alerted (one mail per window):
+    forged, replayed, or signed with a secret that no longer matches ours."""
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     try:
         event = stripe.Webhook.construct_event(payload, signature or "", secret)
+        _refuse_future_timestamp(signature or "")
     except (stripe.SignatureVerificationError, ValueError):
         logger.warning("webhook refused: bad or missing signature")
+        metrics.webhook_events.labels(UNVERIFIED, "invalid_signature").inc()
+        alerts.webhook_signature_failed(remote_addr)
         raise WebhookSignatureInvalid(
             fields={"Stripe-Signature": ["Missing, malformed, expired or wrong signature."]}
         ) from None
@@ -72,9 +82,19 @@ def receive(payload: bytes, signature: str | None) -> bool:
     except IntegrityError:
         db.session.rollback()
         logger.info("webhook %s already received", event.id)
+        metrics.webhook_events.labels(event.type, "duplicate").inc()
         return False
     enqueue("billing.process_event", row.id)
     return True
+
+
+def _refuse_future_timestamp(signature: str) -> None:
+    """Stripe's library refuses a signature older than its tolerance, never one from the
+    future: a timestamp ahead of our clock by more than the tolerance is refused too."""
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    signed_at = int(stamps[0])  # construct_event has checked there is one
+    if signed_at > time.time() + stripe.Webhook.DEFAULT_TOLERANCE:
+        raise stripe.SignatureVerificationError("Timestamp in the future", signature)
 
 
 # -- acting ------------------------------------------------------------------------------
@@ -92,6 +112,7 @@ def process(event_row_id: int) -> None:
     followups: list[Job] = handler(obj, row) if handler else []
     row.processed_at = utcnow()
     db.session.commit()
+    metrics.webhook_events.labels(row.type, "processed" if handler else "ignored").inc()
     for job in followups:
         jobs.enqueue(job)
 
@@ -124,9 +145,9 @@ def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
     instance.stripe_subscription_id = subscription_id
     instance.checkout_url = None
     if instance.status != S.PENDING_PAYMENT:
-        # Paid for an order already closed: never keep charging for no machine.
-        row.error = f"paid order {instance.id} is {instance.status}: subscription cancelled"
-        enqueue_after_commit("billing.end_subscription", instance.id)
+        # Paid for an order already closed: nothing is kept for a machine nobody got.
+        row.error = f"paid order {instance.id} is {instance.status}: refunded"
+        enqueue_after_commit("billing.settle_undelivered", instance.id)
         return []
     instance.status = S.PROVISIONING
     audit.record("instance.paid", instance.user_id, instance_id=instance.id)
@@ -219,6 +240,39 @@ def _payment_settled(subscription: Subscription) -> list[Job]:
     return [job]
 
 
+def _charge_refunded(charge: StripeObject, row: WebhookEvent) -> list[Job]:
+    """Show on the invoice what was given back of its payment (ours or Stripe's own)."""
+    intent = charge.get("payment_intent")
+    invoice = (
+        db.session.scalar(
+            select(Invoice).where(Invoice.stripe_payment_intent_id == intent).with_for_update()
+        )
+        if isinstance(intent, str)
+        else None
+    )
+    if invoice is None and isinstance(intent, str):
+        invoice = _invoice_paid_by(intent)
+    if invoice is None:
+        row.error = "refund of no invoice of ours"
+        return []
+    invoice.amount_refunded = max(invoice.amount_refunded, int(charge.get("amount_refunded") or 0))
+    return []
+
+
+def _invoice_paid_by(payment_intent: str) -> Invoice | None:
+    """Ask Stripe which invoice a payment paid (a refund made outside our refund task)."""
+    found = client().v1.invoice_payments.list(
+        {"payment": {"type": "payment_intent", "payment_intent": payment_intent}, "limit": 1}
+    )
+    if not found.data:
+        return None
+    remote = client().v1.invoices.retrieve(str(found.data[0].invoice))
+    invoice = billing_mirror.invoice(remote.to_dict())
+    if invoice is not None:
+        invoice.stripe_payment_intent_id = payment_intent
+    return invoice
+
+
 def _subscription_by_stripe_id(stripe_id: str | None) -> Subscription | None:
     if stripe_id is None:
         return None
@@ -247,4 +301,5 @@ HANDLERS = {
     "customer.subscription.updated": _subscription_changed,
     "customer.subscription.deleted": _subscription_ended,
     "invoice": _invoice_event,
+    "charge.refunded": _charge_refunded,
 }

@@ -7,6 +7,7 @@ same calls go to the local Stripe server, which serves its own payment page.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from flask import current_app
@@ -37,6 +38,13 @@ def open_checkout(user: User, instance: Instance) -> None:
                 "success_url": f"{base_url}/instances/{instance.id}?checkout=success",
                 "cancel_url": f"{base_url}/instances/{instance.id}?checkout=cancelled",
                 "client_reference_id": str(instance.id),
+                # Closed with the order: the sweep of unpaid orders expires it as well.
+                "expires_at": int(
+                    (
+                        instance.created_at
+                        + timedelta(minutes=current_app.config["UNPAID_ORDER_MINUTES"])
+                    ).timestamp()
+                ),
                 "metadata": {"instance_id": str(instance.id)},
                 "subscription_data": {
                     "description": f"NemoRDP {plan.name} desktop {instance.label}",

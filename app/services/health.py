@@ -2,30 +2,31 @@
 
 The database and Redis are *critical*: without them no request can be served, so the
 platform is ``unhealthy`` (HTTP 503, a load balancer takes the node out). The broker, the
-Celery workers, the providers' APIs and Stripe are not: orders are still taken and their
-jobs wait (the stuck-job sweeper re-sends what could not be queued), so the platform is
+Celery workers, the providers' APIs and Stripe are not: orders are still taken and pages
+served (actions on machines answer 503 while the broker is down), so the platform is
 ``degraded`` (HTTP 200) while one of them is down.
 
 The non-critical checks reach other machines, so their results are reused for
-``HEALTH_CACHE_SECONDS`` and run side by side, each bounded by ``HEALTH_CHECK_TIMEOUT``:
-polling every few seconds costs at most one round of them per cache period per process.
+``HEALTH_CACHE_SECONDS``; they and Redis run side by side, each bounded by
+``HEALTH_CHECK_TIMEOUT`` (one try, never redis-py's retries): a probe answers within
+1.5 times that whatever is down.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import httpx
-import redis
 from celery import Celery
 from flask import current_app
 from sqlalchemy import text
 
 from app.extensions import db
+from app.redis_client import failing_fast
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -56,8 +57,8 @@ def _database() -> None:
     db.session.rollback()
 
 
-def _ping_redis(url: str, timeout: float) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+def _ping_redis(url: str, timeout: float, config: Mapping[str, Any]) -> None:
+    client = failing_fast(url, timeout, config=config)
     try:
         client.ping()
     finally:
@@ -85,7 +86,7 @@ def _external_checks() -> dict[str, Callable[[], None]]:
     broker, stripe_base = config["CELERY_BROKER_URL"], config["STRIPE_API_BASE"]
     vultr, contabo = config["VULTR_API_URL"], config["CONTABO_API_URL"]
     return {
-        "broker": lambda: _ping_redis(broker, timeout),
+        "broker": lambda: _ping_redis(broker, timeout, config),
         "workers": lambda: _ping_workers(celery, timeout),
         "vultr": lambda: _reach(vultr, timeout),
         "contabo": lambda: _reach(contabo, timeout),
@@ -93,48 +94,48 @@ def _external_checks() -> dict[str, Callable[[], None]]:
     }
 
 
-def _run_external() -> dict[str, dict[str, Any]]:
-    """Fresh results of the checks whose cached result expired, the rest from the cache."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cache: dict[str, tuple[float, dict[str, Any]]] = app.extensions.setdefault("health", {})
-    now = time.monotonic()
-    results = {
-        name: {**entry[1], "cached": True} for name, entry in cache.items() if entry[0] > now
-    }
-    due = {name: check for name, check in _external_checks().items() if name not in results}
-    if due:
-        # A check stuck past its own timeout (e.g. a broker connection retrying) is reported
-        # as timed out; its thread is left to finish on its own.
-        budget = app.config["HEALTH_CHECK_TIMEOUT"] * 2
-        pool = ThreadPoolExecutor(max_workers=len(due), thread_name_prefix="health")
-        futures = {name: pool.submit(_timed, check) for name, check in due.items()}
-        for name, future in futures.items():
-            try:
-                result = future.result(timeout=budget)
-            except FutureTimeout:
-                result = {"status": UNHEALTHY, "error": "timeout", "latency_ms": budget * 1000}
-            cache[name] = (now + app.config["HEALTH_CACHE_SECONDS"], result)
-            results[name] = {**result, "cached": False}
-        pool.shutdown(wait=False)
-    return results
+def _result(future: Future[dict[str, Any]], deadline: float, budget: float) -> dict[str, Any]:
+    """The check's result, or timed out at ``deadline`` (e.g. a broker connection retrying);
+    its thread is then left to finish on its own."""
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        return {"status": UNHEALTHY, "error": "timeout", "latency_ms": budget * 1000}
 
 
 def report() -> dict[str, Any]:
-    """Every check with its status, latency and criticality, and the overall status."""
-    config = current_app.config
-    timeout = config["HEALTH_CHECK_TIMEOUT"]
-    critical = {
-        "database": _timed(_database),
-        "redis": _timed(lambda: _ping_redis(config["REDIS_URL"], timeout)),
+    """Every check with its status, latency and criticality, and the overall status.
+
+    Redis and the non-critical checks whose cached result expired run side by side, in
+    threads, while the database is checked: a probe takes at most 1.5 times
+    ``HEALTH_CHECK_TIMEOUT`` whatever is down."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    timeout, redis_url = config["HEALTH_CHECK_TIMEOUT"], config["REDIS_URL"]
+    cache: dict[str, tuple[float, dict[str, Any]]] = app.extensions.setdefault("health", {})
+    now = time.monotonic()
+    cached = {name: {**entry[1], "cached": True} for name, entry in cache.items() if entry[0] > now}
+    due = {name: check for name, check in _external_checks().items() if name not in cached}
+    checks = {"redis": lambda: _ping_redis(redis_url, timeout, config), **due}
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="health")
+    futures = {name: pool.submit(_timed, check) for name, check in checks.items()}
+    pool.shutdown(wait=False)
+    budget = timeout * 1.5
+    deadline = time.monotonic() + budget
+    database = _timed(_database)
+    fresh = {name: _result(future, deadline, budget) for name, future in futures.items()}
+    for name in due:
+        cache[name] = (now + config["HEALTH_CACHE_SECONDS"], fresh[name])
+    results: dict[str, dict[str, Any]] = {
+        "database": {**database, "critical": True, "cached": False},
+        "redis": {**fresh.pop("redis"), "critical": True, "cached": False},
     }
-    checks = {
-        name: {**result, "critical": True, "cached": False} for name, result in critical.items()
-    }
-    checks.update({name: {**result, "critical": False} for name, result in _run_external().items()})
-    if any(c["status"] != HEALTHY for c in checks.values() if c["critical"]):
+    results.update({name: {**r, "critical": False, "cached": False} for name, r in fresh.items()})
+    results.update({name: {**r, "critical": False} for name, r in cached.items()})
+    if any(c["status"] != HEALTHY for c in results.values() if c["critical"]):
         overall = UNHEALTHY
-    elif any(c["status"] != HEALTHY for c in checks.values()):
+    elif any(c["status"] != HEALTHY for c in results.values()):
         overall = DEGRADED
     else:
         overall = HEALTHY
-    return {"status": overall, "checks": dict(sorted(checks.items()))}
+    return {"status": overall, "checks": dict(sorted(results.items()))}

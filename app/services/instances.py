@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
@@ -18,6 +18,7 @@ from app.security import crypto
 from app.services import audit, checkout, jobs
 from app.services import usage as traffic
 from app.services.pagination import Page, paginate
+from app.services.tasks import require_broker
 
 S = InstanceStatus
 
@@ -45,6 +46,7 @@ def order(user: User, plan_code: str, os_type: str, region: str) -> Instance:
     if not providers:
         offered = ", ".join(plan.regions)
         raise ValidationFailed(fields={"region": [f"Plan {plan.code} is offered in: {offered}."]})
+    _refuse_beyond_unpaid_cap(user)
     instance = Instance(
         user_id=user.id,
         plan=plan,
@@ -66,6 +68,24 @@ def order(user: User, plan_code: str, os_type: str, region: str) -> Instance:
     audit.record("instance.ordered", user.id, plan=plan.code, region=region, os_type=os_type)
     db.session.commit()
     return instance
+
+
+def _refuse_beyond_unpaid_cap(user: User) -> None:
+    """At most ``UNPAID_ORDERS_MAX`` orders wait for payment per account. The user's row is
+    held until the new order commits, so orders placed at once are counted one by one."""
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    cap = current_app.config["UNPAID_ORDERS_MAX"]
+    unpaid = db.session.scalar(
+        select(func.count())
+        .select_from(Instance)
+        .where(Instance.user_id == user.id, Instance.status == S.PENDING_PAYMENT)
+    )
+    if unpaid is not None and unpaid >= cap:
+        db.session.rollback()
+        raise Conflict(
+            f"You already have {unpaid} unpaid orders; at most {cap} may wait for payment "
+            "at once. Pay or cancel one first."
+        )
 
 
 def jobs_of(user: User, instance_id: int, limit: int = 20) -> list[Job]:
@@ -113,6 +133,7 @@ def request_action(user: User, instance_id: int, action: str) -> Job:
     instance.status_reason = None
     if action == "terminate":
         audit.record("instance.terminate_requested", user.id, instance_id=instance.id)
+    require_broker()
     db.session.commit()
     jobs.enqueue(job)
     return job

@@ -10,7 +10,6 @@ and ``nemordp_scrape_source_up`` says which source failed.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
@@ -30,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Plan
+from app.security import networks as network_lists
 from app.services import queues
 
 logger = logging.getLogger(__name__)
@@ -130,12 +130,12 @@ def authorise(authorization: str | None, remote_addr: str | None) -> None:
     """
     config = current_app.config
     token = config["METRICS_TOKEN"]
-    networks = _networks(config["METRICS_ALLOWED_NETWORKS"])
+    networks = network_lists.parse(config["METRICS_ALLOWED_NETWORKS"])
     if not token and not networks:
         if config["METRICS_OPEN_WITHOUT_RULES"]:
             return
         raise Forbidden("Metrics are closed: set METRICS_TOKEN or METRICS_ALLOWED_NETWORKS.")
-    if networks and not _address_in(remote_addr, networks):
+    if networks and not network_lists.contains(networks, remote_addr):
         raise Forbidden("Metrics are not served to this address.")
     if token:
         scheme, _, offered = (authorization or "").partition(" ")
@@ -148,20 +148,6 @@ def authorise(authorization: str | None, remote_addr: str | None) -> None:
 def check_settings(config: dict[str, object]) -> None:
     """Refuse to start with an allow-list that does not parse (ValueError naming it)."""
     try:
-        _networks(str(config["METRICS_ALLOWED_NETWORKS"]))
+        network_lists.parse(str(config["METRICS_ALLOWED_NETWORKS"]))
     except ValueError as exc:
         raise ValueError(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
-
-
-def _networks(setting: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(part.strip()) for part in setting.split(",") if part.strip()]
-
-
-def _address_in(
-    remote_addr: str | None, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> bool:
-    try:
-        address = ipaddress.ip_address(remote_addr or "")
-    except ValueError:
-        return False
-    return any(address in network for network in networks)

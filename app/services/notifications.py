@@ -9,6 +9,7 @@ from flask import current_app
 from app.models import (
     AuditEvent,
     EmailToken,
+    Instance,
     Invoice,
     Job,
     SupportTicket,
@@ -180,4 +181,19 @@ def payment_failed(invoice: Invoice, user: User) -> EmailMessage:
         f"Hello,\n\nwe could not collect {amount} for your NemoRDP desktop.\n"
         f"Please update your card {grace} at {base_url}/billing ; after that the desktop is "
         "suspended until the invoice is paid. Your data is kept.\n\n— The NemoRDP team\n",
+    )
+
+
+def order_refunded(instance: Instance, refunded_cents: int, currency: str) -> EmailMessage:
+    """The customer's money came back: the order ended before its desktop ever ran."""
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    amount = f"{refunded_cents / 100:.2f} {currency.upper()}"
+    reason = instance.status_reason or "the order was cancelled"
+    return _message(
+        instance.user.email,
+        "Your NemoRDP payment is refunded",
+        f"Hello,\n\nyour {instance.plan.name} desktop (order {instance.id}) was never "
+        f"delivered: {reason}\nWe have cancelled its subscription and refunded {amount} in "
+        "full to your card; your bank shows it within 5 to 10 business days. Nothing more "
+        f"will be charged for it.\n\nYour invoices: {base_url}/app/billing\n\n{SIGN_OFF}",
     )

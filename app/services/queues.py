@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import redis
 from flask import current_app
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
+from app.redis_client import failing_fast
 from app.tasking import QUEUES
 
 
@@ -17,12 +17,8 @@ def _keys(queue: str) -> list[str]:
 def depths() -> dict[str, int]:
     """Tasks waiting per queue (not those a worker has already taken); raises
     `redis.RedisError` when the broker cannot be reached."""
-    timeout = current_app.config["HEALTH_CHECK_TIMEOUT"]
-    client = redis.Redis.from_url(
-        current_app.config["CELERY_BROKER_URL"],
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-    )
+    config = current_app.config
+    client = failing_fast(config["CELERY_BROKER_URL"], config["HEALTH_CHECK_TIMEOUT"])
     try:
         with client.pipeline(transaction=False) as pipe:
             for queue in QUEUES:

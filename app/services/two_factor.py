@@ -3,7 +3,7 @@
 Enrolment stores a new secret (encrypted at rest) that takes effect only once a code from
 it is confirmed; the recovery codes are shown at that moment only, and kept as digests.
 Sign-in with two-factor is two calls: the password answers with a signed, short-lived
-challenge, which `complete_login` exchanges with a code for the session.
+challenge, which `complete_login` exchanges once, with a code, for the session.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
-from app.models import AuditEvent, RecoveryCode, User
+from app.models import LoginChallenge, RecoveryCode, User
 from app.models.base import utcnow
 from app.security import crypto, signing
 from app.services import audit
@@ -107,52 +107,67 @@ def _require_second_factor(user: User, code: str) -> None:
 
 # -- sign-in ------------------------------------------------------------------------------
 def challenge_for(user: User, *, remember: bool) -> str:
-    """A signed, short-lived proof that the password was right, to exchange with a code.
+    """A signed, short-lived proof that the password was right, to exchange once, with a
+    code, for a session.
 
-    It names the session epoch, so a password change meanwhile voids it.
+    It names the user and a random nonce of a `LoginChallenge` row (which keeps only the
+    nonce's digest), spent by the first sign-in; a password change meanwhile voids it.
     """
-    payload = {"user": user.id, "epoch": user.session_epoch, "remember": remember}
-    return signing.sign(payload, CHALLENGE_PURPOSE)
+    nonce = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginChallenge(
+            user_id=user.id,
+            secret_hash=_digest(nonce),
+            remember=remember,
+            expires_at=utcnow() + CHALLENGE_LIFETIME,
+        )
+    )
+    db.session.commit()
+    return signing.sign({"user": user.id, "nonce": nonce}, CHALLENGE_PURPOSE)
 
 
 def complete_login(challenge: str, code: str) -> tuple[User, bool]:
     """The user a challenge and a code sign in, and whether to remember them; else 401.
 
-    Wrong codes are recorded (rate limits count them) and a challenge allows only a few.
+    A challenge gives one session at most. Wrong codes are recorded (rate limits count
+    them) and a challenge allows only a few.
     """
     try:
-        payload, issued_at = signing.unsign(challenge, CHALLENGE_PURPOSE, CHALLENGE_LIFETIME)
+        payload, _ = signing.unsign(challenge, CHALLENGE_PURPOSE, CHALLENGE_LIFETIME)
     except signing.InvalidSignature:
         raise Unauthorized(EXPIRED_CHALLENGE) from None
-    # Locked, so two requests racing with one code cannot both use it.
-    user = db.session.scalar(
-        select(User).where(User.id == payload["user"]).with_for_update(of=User)
-    )
+    # Locked, so two requests racing with one challenge (or one code) queue up: the second
+    # finds the challenge spent.
+    found = db.session.execute(
+        select(LoginChallenge, User)
+        .join(User, User.id == LoginChallenge.user_id)
+        .where(
+            LoginChallenge.user_id == payload["user"],
+            LoginChallenge.secret_hash == _digest(payload["nonce"]),
+        )
+        .with_for_update()
+    ).first()
+    if found is None:
+        raise Unauthorized(EXPIRED_CHALLENGE)
+    pending, user = found
     if (
-        user is None
+        pending.used_at is not None
+        or pending.expires_at <= utcnow()
         or not user.is_active
-        or user.session_epoch != payload["epoch"]
         or not user.two_factor_enabled
     ):
         raise Unauthorized(EXPIRED_CHALLENGE)
-    failures = db.session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.user_id == user.id,
-            AuditEvent.action == "auth.two_factor_failed",
-            AuditEvent.created_at >= issued_at,
-        )
-    )
-    if (failures or 0) >= CHALLENGE_ATTEMPTS:
+    if pending.failures >= CHALLENGE_ATTEMPTS:
         raise Unauthorized("Too many wrong codes; enter your password again.")
     if not verify(user, code):
+        pending.failures += 1
         audit.record("auth.two_factor_failed", user.id, purpose="login")
         db.session.commit()
         raise Unauthorized("Wrong code.")
+    pending.used_at = utcnow()
     audit.record("auth.login", user.id, second_factor=True)
     db.session.commit()
-    return user, bool(payload["remember"])
+    return user, pending.remember
 
 
 # -- codes --------------------------------------------------------------------------------

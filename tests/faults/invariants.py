@@ -131,3 +131,45 @@ def charges(engine: Engine, api: stripe.StripeClient) -> list[str]:
             problems.append(f"subscription {remote.id} charged {len(first_payments)} times")
     problems += [f"order {o} has {n} subscriptions" for o, n in per_order.items() if n > 1]
     return problems
+
+
+def undelivered_kept_nothing(engine: Engine, api: stripe.StripeClient) -> list[str]:
+    """No active subscription, and no kept payment, for an order that ended without its
+    machine ever answering: its payment page is closed, each payment refunded in full."""
+    with Session(engine) as session:
+        ended = session.scalars(
+            select(Instance).where(
+                Instance.delivered_at.is_(None), Instance.status.in_((S.TERMINATED, S.FAILED))
+            )
+        ).all()
+    problems = []
+    for instance in ended:
+        subscription_id = instance.stripe_subscription_id
+        if instance.checkout_session_id is not None:
+            session_at_stripe = api.v1.checkout.sessions.retrieve(instance.checkout_session_id)
+            if session_at_stripe.status == "open":
+                problems.append(f"order {instance.id} ended with its payment page still open")
+            subscription_id = session_at_stripe.subscription or subscription_id
+        if subscription_id is None:
+            continue
+        status = api.v1.subscriptions.retrieve(str(subscription_id)).status
+        if status in LIVE_SUBSCRIPTION_STATES:
+            problems.append(f"order {instance.id} never had a machine, its subscription is live")
+        paid = api.v1.invoices.list({"subscription": str(subscription_id), "status": "paid"})
+        for invoice in paid.auto_paging_iter():
+            if invoice.amount_paid and _refunded(api, str(invoice.id)) < invoice.amount_paid:
+                problems.append(
+                    f"order {instance.id} never had a machine, its invoice {invoice.id} "
+                    "is not refunded"
+                )
+    return problems
+
+
+def _refunded(api: stripe.StripeClient, invoice_id: str) -> int:
+    total = 0
+    for payment in api.v1.invoice_payments.list({"invoice": invoice_id}).auto_paging_iter():
+        intent = payment.payment.payment_intent
+        if intent:
+            refunds = api.v1.refunds.list({"payment_intent": str(intent)})
+            total += sum(refund.amount for refund in refunds.auto_paging_iter())
+    return total

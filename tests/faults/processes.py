@@ -139,7 +139,8 @@ class Worker(Supervised):
 
 class Beat(Supervised):
     """``celery beat`` with the platform's schedule (intervals from the environment).
-    Beat exits when it loses Redis, and must: its schedule and lock live there."""
+    It rides out a Redis outage by itself; the supervisor only starts it again if it
+    exits all the same."""
 
     def __init__(self, env: Mapping[str, str], log: IO[bytes]) -> None:
         command = [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "INFO"]

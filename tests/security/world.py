@@ -23,6 +23,7 @@ from app.models import (
     ApiToken,
     Instance,
     Job,
+    Login,
     Role,
     Subscription,
     SupportTicket,
@@ -32,6 +33,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import hash_password
+from app.services import logins
 from tests.support.api import PASSWORD
 from tests.support.database import Database
 from tests.support.factories import make_instance
@@ -105,9 +107,11 @@ def sign_in(app: Flask, database: Database, name: str, role: str = Role.CUSTOMER
     email = f"{name}{next(_numbers)}@example.com"
     user = User(email=email, password_hash=_password_hash(), role=role)
     database.add(user)
+    with app.app_context():
+        login_secret = logins.start(user, remember=False)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = login_secret
         session["_fresh"] = True
     shell = client.get("/app").get_data(as_text=True)
     found = re.search(r'name="csrf-token" content="([^"]+)"', shell)
@@ -180,11 +184,14 @@ def owner_state(database: Database, world: World) -> tuple[Any, ...]:
             select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id)
         )
         jobs = session.scalars(select(Job.id).where(Job.instance_id == instance.id))
+        live_logins = session.scalars(
+            select(Login.id).where(Login.user_id == user.id, Login.revoked_at.is_(None))
+        )
         return (
             user.email,
             user.full_name,
             user.password_hash,
-            user.session_epoch,
+            tuple(live_logins),
             user.totp_secret_encrypted,
             user.deletion_requested_at,
             user.idle_minutes,

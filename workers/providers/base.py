@@ -70,8 +70,10 @@ class CreateRequest:
     plan: str  # the provider's plan id
     region: str  # the provider's region id
     os_type: str  # windows | linux
-    user_data: str  # cloud-init / PowerShell text, plain; the client encodes it as needed
-    password: str  # used where the provider lets us choose it (Contabo)
+    user_data: str  # cloud-init / PowerShell text, plain, never a password
+    # Our chosen password, handed over through the provider's own password facility
+    # (Contabo's secrets); None where the provider generates it (Vultr).
+    password: str | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class ProviderClient(ABC):
     """One provider's API. Implementations own their httpx client and auth."""
 
     name: str
+    # True where the provider generates the machine's password and shows it only in the
+    # create answer (`Machine.default_password`); False where it takes the one we choose.
+    generates_password: bool = False
 
     @abstractmethod
     def create(self, request: CreateRequest) -> Machine:

@@ -124,7 +124,10 @@ class ContaboClient(ProviderClient):
             "userData": request.user_data,
             "period": CONTRACT_MONTHS,
         }
-        body["rootPassword"] = self._store_password(request.label, request.password)
+        # The password travels as a secret, never in the user data (which every process on
+        # the machine can read back from the metadata service).
+        password = _required(request.password or "", "password")
+        body["rootPassword"] = self._store_password(request.label, password)
         created = _first(self._call_not_on_machine("POST", "/compute/instances", json=body))
         return Machine(
             provider_id=str(created["instanceId"]),

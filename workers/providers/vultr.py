@@ -52,6 +52,7 @@ STATES = {
 
 class VultrClient(ProviderClient):
     name = "vultr"
+    generates_password = True
 
     def __init__(
         self,

@@ -24,3 +24,27 @@ export function renewals(subscriptions) {
       .sort()[0],
   };
 }
+
+const INVOICE_STATUS = {
+  draft: 'Draft',
+  open: 'Due',
+  paid: 'Paid',
+  void: 'Void',
+  uncollectible: 'Uncollectible',
+};
+
+/** How an invoice reads in the history: its label, badge tone, and the amount to show. */
+export function invoiceStanding(invoice) {
+  const paid = invoice.status === 'paid';
+  if (paid && invoice.refunded) {
+    return { label: 'Refunded', tone: 'neutral', amount: invoice.amount_refunded };
+  }
+  if (paid && invoice.amount_refunded > 0) {
+    return { label: 'Partly refunded', tone: 'neutral', amount: invoice.amount_paid };
+  }
+  return {
+    label: INVOICE_STATUS[invoice.status] || invoice.status,
+    tone: paid ? 'ok' : 'neutral',
+    amount: paid ? invoice.amount_paid : invoice.amount_due,
+  };
+}

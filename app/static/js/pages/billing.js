@@ -3,7 +3,7 @@
 // confirming, and the invoice history with its PDFs. Changes run as jobs, followed here.
 
 import { api } from '../lib/api.js';
-import { LIVE_SUBSCRIPTIONS, renewals } from '../lib/billing.js';
+import { LIVE_SUBSCRIPTIONS, invoiceStanding, renewals } from '../lib/billing.js';
 import { confirmDialog } from '../lib/dialog.js';
 import { card, h, replaceChildren, setText, show } from '../lib/dom.js';
 import { money, timeElement } from '../lib/format.js';
@@ -22,14 +22,6 @@ const SUBSCRIPTION_STATUS = {
   canceled: { label: 'Cancelled', tone: 'muted' },
   incomplete_expired: { label: 'Expired', tone: 'muted' },
 };
-const INVOICE_STATUS = {
-  draft: 'Draft',
-  open: 'Due',
-  paid: 'Paid',
-  void: 'Void',
-  uncollectible: 'Uncollectible',
-};
-
 function subscriptionBadge(subscription) {
   if (subscription.cancel_at_period_end && LIVE_SUBSCRIPTIONS.has(subscription.status)) {
     return h('span', { class: 'badge badge-warn' }, 'Not renewing');
@@ -446,7 +438,7 @@ export default {
         showMessage(invoiceError, null);
         invoiceBody.replaceChildren(
           ...data.items.map((invoice) => {
-            const paid = invoice.status === 'paid';
+            const standing = invoiceStanding(invoice);
             const documents = [
               invoice.invoice_pdf
                 ? h('a', { href: invoice.invoice_pdf, rel: 'noopener' }, 'PDF')
@@ -462,15 +454,15 @@ export default {
               h(
                 'td',
                 { dataset: { label: 'Amount' } },
-                money(paid ? invoice.amount_paid : invoice.amount_due, invoice.currency),
+                money(standing.amount, invoice.currency),
               ),
               h(
                 'td',
                 { dataset: { label: 'Status' } },
                 h(
                   'span',
-                  { class: `badge badge-${paid ? 'ok' : 'neutral'}` },
-                  INVOICE_STATUS[invoice.status] || invoice.status,
+                  { class: `badge badge-${standing.tone}` },
+                  standing.label,
                 ),
               ),
               h(

@@ -6,6 +6,7 @@ import { announce, card, h } from '../lib/dom.js';
 import { osName, regionName, statusBadge } from '../lib/format.js';
 import { field, submitForm } from '../lib/forms.js';
 import { breadcrumb, showMissing } from '../lib/layout.js';
+import { mailtoHref } from '../lib/links.js';
 import { isStaff } from '../lib/session.js';
 import { notAllowed } from '../lib/staff.js';
 import {
@@ -154,7 +155,7 @@ export default {
           {},
           'From ',
           customer.full_name ? [h('strong', {}, customer.full_name), ' '] : null,
-          h('a', { href: `mailto:${customer.email}` }, customer.email),
+          h('a', { href: mailtoHref(customer.email) }, customer.email),
           ` · customer #${customer.id}`,
         ),
         h(

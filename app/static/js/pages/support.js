@@ -5,6 +5,7 @@ import { api } from '../lib/api.js';
 import { card, h, setText, show, uid } from '../lib/dom.js';
 import { timeElement } from '../lib/format.js';
 import { alertBox, field, requireFilled, showMessage, submitForm } from '../lib/forms.js';
+import { mailtoHref } from '../lib/links.js';
 import { countSentence, pageCount, pager } from '../lib/pager.js';
 import { supportEmail } from '../lib/site.js';
 import {
@@ -237,7 +238,7 @@ function contactCard() {
         'div',
         { class: 'fact' },
         h('dt', {}, 'E-mail'),
-        h('dd', {}, h('a', { href: `mailto:${email}` }, email)),
+        h('dd', {}, h('a', { href: mailtoHref(email) }, email)),
       ),
       h('div', { class: 'fact' }, h('dt', {}, 'Answer within'), h('dd', {}, '24 hours')),
       h(
