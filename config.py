@@ -234,7 +234,7 @@ class BaseConfig:
     AGENT_API_URL = _env("AGENT_API_URL", "")
     AGENT_HEARTBEAT_MINUTES = _env_int("AGENT_HEARTBEAT_MINUTES", 5)
 
-    HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 0.5)
+    HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 1.0)
     # /api/health reuses its checks of workers, broker, providers and Stripe this long.
     HEALTH_CACHE_SECONDS = _env_float("HEALTH_CACHE_SECONDS", 10.0)
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")

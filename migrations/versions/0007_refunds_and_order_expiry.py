@@ -9,24 +9,31 @@ Revises: 0006
 Create Date: 2026-12-04 03:00:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 # Statuses only a machine that once answered can have.
 DELIVERED = (
-    'active', 'restarting', 'stopping', 'stopped', 'starting', 'resizing', 'suspended',
+    "active",
+    "restarting",
+    "stopping",
+    "stopped",
+    "starting",
+    "resizing",
+    "suspended",
 )
 
 
 def upgrade():
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("instances", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
     # Machines running today were delivered; for ended ones the audit trail tells.
     op.execute(
         "UPDATE instances SET delivered_at = created_at WHERE status IN "
@@ -38,22 +45,22 @@ def upgrade():
         "WHERE jobs.instance_id = instances.id AND jobs.kind = 'provision' "
         "AND jobs.state = 'succeeded')"
     )
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column('amount_refunded', sa.Integer(), server_default='0', nullable=False)
+            sa.Column("amount_refunded", sa.Integer(), server_default="0", nullable=False)
         )
         batch_op.add_column(
-            sa.Column('stripe_payment_intent_id', sa.String(length=64), nullable=True)
+            sa.Column("stripe_payment_intent_id", sa.String(length=64), nullable=True)
         )
         batch_op.create_index(
-            'ix_invoices_stripe_payment_intent_id', ['stripe_payment_intent_id'], unique=False
+            "ix_invoices_stripe_payment_intent_id", ["stripe_payment_intent_id"], unique=False
         )
 
 
 def downgrade():
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.drop_index('ix_invoices_stripe_payment_intent_id')
-        batch_op.drop_column('stripe_payment_intent_id')
-        batch_op.drop_column('amount_refunded')
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.drop_column('delivered_at')
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoices_stripe_payment_intent_id")
+        batch_op.drop_column("stripe_payment_intent_id")
+        batch_op.drop_column("amount_refunded")
+    with op.batch_alter_table("instances", schema=None) as batch_op:
+        batch_op.drop_column("delivered_at")

@@ -264,6 +264,7 @@ class Soak:
         violations = invariants.settled(engine)
         violations += invariants.machines(engine, self.stack.emulators)
         violations += invariants.charges(engine, api)
+        violations += invariants.undelivered_kept_nothing(engine, api)
         violations += self._unalerted_failures()
         with Session(engine) as session:
             jobs = Counter(f"{k} {s}" for k, s in session.execute(select(Job.kind, Job.state)))

@@ -80,11 +80,11 @@ def test_verified_webhooks_are_counted_by_type_and_outcome(
     paid = event("invoice.paid", {"id": "in_signals", "customer": "cus_unknown"})
     assert deliver(client, paid).get_json() == {"received": True, "duplicate": False}
     assert deliver(client, paid).get_json() == {"received": True, "duplicate": True}
-    deliver(client, event("charge.refunded", {"id": "ch_signals"}))
+    deliver(client, event("customer.created", {"id": "cus_signals"}))
     for event_type, outcome in (
         ("invoice.paid", "processed"),
         ("invoice.paid", "duplicate"),
-        ("charge.refunded", "ignored"),
+        ("customer.created", "ignored"),
     ):
         check = _grew(before, WEBHOOKS, 1, type=event_type, outcome=outcome)
         wait_until(lambda check=check: check(client), timeout=15)

@@ -80,9 +80,10 @@ def test_refused_everywhere_fails_the_order_with_a_reason_and_alerts(
 
 
 def test_endless_transient_failures_end_in_a_failed_job_not_a_loop(
-    client: FlaskClient, vultr: EmulatorHandle
+    client: FlaskClient, vultr: EmulatorHandle, contabo: EmulatorHandle
 ) -> None:
     vultr.inject("create", "error_500", count=50)
+    contabo.inject("create", "error_500", count=50)  # the provider the order moves to
     _, job, instance = _provision(client)
     assert job["state"] == "failed" and "gave up after" in job["error"]
     assert job["attempts"] >= 5
