@@ -19,9 +19,11 @@ def world(app: Flask, database: Database) -> World:
 
 
 @pytest.fixture()
-def priced_plans(database: Database) -> Iterator[None]:
+def priced_plans(database: Database, stripe_server: str) -> Iterator[None]:
     """Every plan has a Stripe price id, as after `flask billing sync-catalog` (plan changes
-    need one); plans without one get a placeholder for the test and lose it afterwards."""
+    need one): the local Stripe is started first, which syncs the catalogue, so a price id
+    it knows is never replaced by a placeholder; plans still without one get a placeholder
+    for the test and lose it afterwards."""
     unpriced = database.scalars(select(Plan.id).where(Plan.stripe_price_id.is_(None)))
     with database.session() as session:
         for plan_id in unpriced:
