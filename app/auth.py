@@ -73,7 +73,7 @@ def renew_sign_in(user: User) -> None:
 
 
 def open_login(user: User, *, remember: bool) -> None:
-    """Start a server-side login for this browser (a new account's, say)."""
+    """Start a server-side login for this browser."""
     secret = logins.start(user, remember=remember)
     login_user(user, remember=remember)
     # flask-login stored the bare user id, which would sign into a remember-me cookie that

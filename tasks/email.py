@@ -121,9 +121,10 @@ def _ticket_message(message_id: int) -> TicketMessage | None:
 
 @shared_task(name="email.send_password_reset", **RETRY_POLICY)
 @_never_lost
-def send_password_reset(token_id: int) -> None:
-    """Send a password reset link, unless it was used or expired meanwhile."""
-    token = _email_token(token_id)
+def send_password_reset(token_id: int | None) -> None:
+    """Send a password reset link, unless it was used or expired meanwhile (None: the
+    address has no account, and nothing is sent)."""
+    token = _email_token(token_id) if token_id is not None else None
     if token is not None and account_settings.link_is_live(token):
         _deliver(notifications.password_reset(token))
 

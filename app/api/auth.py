@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from app.api.account import NO_STORE
-from app.auth import open_login, sign_in, sign_out
+from app.auth import sign_in, sign_out
 from app.schemas.auth import (
     LoginResultSchema,
     LoginSchema,
@@ -40,7 +40,7 @@ def _session_body(user: Any) -> dict[str, Any]:
 def signup(body: dict[str, Any]) -> dict[str, Any]:
     """Create an account and sign in."""
     user = accounts.sign_up(body["email"], body["password"])
-    open_login(user, remember=False)
+    sign_in(user, remember=False)
     return _session_body(user)
 
 

@@ -84,8 +84,8 @@ def request_password_reset(email: str) -> None:
 
     The caller answers the same either way, and the work is the same too, so neither the
     answer nor its time nor its query count tells who has an account: one statement makes
-    the link only if an active account has the address, and the request is recorded
-    either way.
+    the link only if an active account has the address, the request is recorded and the
+    mail task is sent either way (with no link, it has nothing to send).
     """
     now = utcnow()
     link = (
@@ -105,8 +105,7 @@ def request_password_reset(email: str) -> None:
     ).first()
     audit.record("account.password_reset_requested", made.user_id if made else None)
     db.session.commit()
-    if made is not None:
-        enqueue("email.send_password_reset", made.id)
+    enqueue("email.send_password_reset", made.id if made else None)
 
 
 def reset_password(raw_token: str, new_password: str) -> None:

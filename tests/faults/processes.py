@@ -18,6 +18,8 @@ from typing import IO
 
 import httpx
 from celery import Celery
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from app.tasking import QUEUES
 
@@ -131,10 +133,19 @@ class Worker(Supervised):
         ]
         super().start()
         deadline = time.monotonic() + timeout
-        while not self.celery.control.ping(destination=[self.name], timeout=0.5):
+        while not self._answers_ping():
             if not self.running or time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"the worker {self.name} did not start; see its log")
+
+    def _answers_ping(self) -> bool:
+        """Whether the worker answers; a broker connection that an outage broke counts
+        as no answer yet."""
+        try:
+            return bool(self.celery.control.ping(destination=[self.name], timeout=0.5))
+        except (OperationalError, RedisError):
+            time.sleep(0.5)
+            return False
 
 
 class Beat(Supervised):

@@ -4,14 +4,19 @@ then left to settle and checked against the invariants.
     python -m tests.faults.soak --minutes 10        # what `make soak` runs (SOAK_MINUTES)
 
 Load: a few customers at once ordering and paying, restarting, stopping and starting,
-upgrading plans, cancelling at period end (whose end Stripe then reaches) and terminating.
+upgrading plans, cancelling (twice in a row, as a double click would) at period end (whose
+end Stripe then reaches) and terminating; some orders are ended the moment they are paid,
+and some are deleted unpaid and their payment page then paid anyway.
 Faults, one every few seconds: provider 500s, 429s with Retry-After, timeouts, connection
-resets and lost responses on every provider operation; a worker SIGKILLed and replaced;
-Stripe frozen (SIGSTOP: every call to it times out) and Stripe restarted.
+resets and lost responses on every provider operation; a provider refusing every create for
+a while (orders in its regions fail for good); a worker SIGKILLed and replaced; Stripe frozen
+(SIGSTOP: every call to it times out) and Stripe restarted; Redis killed for a few seconds
+(losing every queued task: it keeps nothing on disk).
 
 At the end: every paid order is active, stopped, terminated or failed with an alert; the
 providers hold exactly one machine per live paid order and no orphan; one subscription per
-order and one first charge per subscription; no job unfinished and no event unprocessed.
+order and one first charge per subscription; no live subscription and no kept payment for
+an order that never had a machine; no job unfinished and no event unprocessed.
 Exit status 1 if any of that does not hold. Figures are printed, and written as JSON.
 """
 
@@ -94,6 +99,7 @@ class Soak:
         # that a machine depends on (a payment, a period end): the local Stripe forgets the
         # deliveries it has not made when it stops, where Stripe would retry them.
         self.stripe_quiet = threading.Lock()
+        self.outage = threading.Lock()
         self.frozen = False
 
     # -- load -------------------------------------------------------------------------
@@ -152,11 +158,19 @@ class Soak:
             if response.status_code != 202:
                 return
             placed = response.json()
+            instance_id = int(placed["instance"]["id"])
+            ending = rng.random()
+            if ending < 0.08:  # deleted unpaid, its payment page then paid anyway
+                deleted = customer.delete(f"/api/instances/{instance_id}")
+                self.tally.add(f"unpaid order deleted: {deleted.status_code}")
             paid = httpx.post(
                 f"{placed['checkout_url']}/pay", data={"card": "pm_card_visa"}, timeout=60
             )
             self.tally.add(f"payment: {paid.status_code}")
-        mine.append(int(placed["instance"]["id"]))
+            if 0.08 <= ending < 0.16:  # ended the moment it is paid, before its webhook
+                ended = customer.delete(f"/api/instances/{instance_id}")
+                self.tally.add(f"order ended once paid: {ended.status_code}")
+        mine.append(instance_id)
 
     def _upgrade(self, customer: WebCustomer, instance_id: int) -> httpx.Response:
         return customer.post(
@@ -164,8 +178,12 @@ class Soak:
         )
 
     def _cancel(self, customer: WebCustomer, instance_id: int) -> httpx.Response:
-        """Cancel at period end; sometimes the period then ends (Stripe deletes it)."""
-        response = customer.post("/api/billing/cancel-subscription", {"instance_id": instance_id})
+        """Cancel at period end, clicked twice; sometimes the period then ends (Stripe
+        deletes it)."""
+        body = {"instance_id": instance_id}
+        response = customer.post("/api/billing/cancel-subscription", body)
+        again = customer.post("/api/billing/cancel-subscription", body)
+        self.tally.add(f"cancel clicked again: {again.status_code}")
         if response.status_code == 202 and self.rng.random() < 0.6:
             threading.Thread(
                 target=self._end_period, args=(customer, instance_id), daemon=True
@@ -191,13 +209,29 @@ class Soak:
     def _fault_loop(self) -> None:
         faults = [
             (self._provider_fault, 10),
+            (self._refuse_creates, 1),
             (self._kill_worker, 2),
             (self._freeze_stripe, 1),
             (self._restart_stripe, 1),
+            (self._kill_redis, 1),
         ]
         while not self.stop.wait(self.rng.uniform(2, 5)):
             inject = self.rng.choices([f for f, _ in faults], [w for _, w in faults])[0]
-            inject()
+            if inject == self._provider_fault or inject == self._refuse_creates:
+                inject()
+            else:
+                # A fault that takes a process down, or waits for Stripe to go quiet, runs
+                # beside the loop, one at a time, so provider faults keep coming meanwhile.
+                threading.Thread(target=self._one_outage_at_a_time, args=(inject,)).start()
+
+    def _one_outage_at_a_time(self, outage: Callable[[], None]) -> None:
+        if not self.outage.acquire(blocking=False):
+            self.tally.add("outage skipped: another under way")
+            return
+        try:
+            outage()
+        finally:
+            self.outage.release()
 
     def _provider_fault(self) -> None:
         provider = self.rng.choice(list(OPERATIONS))
@@ -206,6 +240,13 @@ class Soak:
         self.stack.emulators[provider].inject(operation, **fault)
         self.tally.add(f"fault {provider} {operation} {fault['kind']}")
         self.tally.add("faults: provider")
+
+    def _refuse_creates(self) -> None:
+        """Every create at one provider fails for a while: the orders there that find no
+        other provider fail for good, and their payments must come back."""
+        provider = self.rng.choice(list(OPERATIONS))
+        self.stack.emulators[provider].inject("create", kind="error_500", count=25)
+        self.tally.add(f"faults: {provider} refusing creates")
 
     def _kill_worker(self) -> None:
         worker = self.rng.choice(self.stack.workers)
@@ -231,6 +272,13 @@ class Soak:
             self.stack.stripe.start()
         self.tally.add("faults: Stripe restarted")
 
+    def _kill_redis(self) -> None:
+        """Redis SIGKILLed for a few seconds. Payments wait meanwhile: the local Stripe does
+        not retry a webhook the web refused, where Stripe retries for days."""
+        with self.stripe_quiet:
+            self.stack.redis.restart(down_for=self.rng.uniform(3, 8))
+        self.tally.add("faults: Redis killed")
+
     # -- the run ----------------------------------------------------------------------
     def run(self, settle_timeout: float) -> dict[str, Any]:
         started = time.monotonic()
@@ -245,6 +293,8 @@ class Soak:
         self.stop.set()
         for thread in threads:
             thread.join(timeout=120)
+        with self.outage:  # the last outage is over
+            pass
         loaded = time.monotonic() - started
         for emulator in self.stack.emulators.values():
             emulator.http.delete("/faults").raise_for_status()

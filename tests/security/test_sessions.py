@@ -8,6 +8,7 @@ that authenticates exempts a request; sign-in and reset make the same work of an
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -277,6 +278,23 @@ def test_signing_in_rotates_the_csrf_token(client: FlaskClient, app: Flask) -> N
     assert fresh.status_code == 201
 
 
+def test_signing_up_rotates_the_csrf_token(app: Flask) -> None:
+    browser = app.test_client()
+    shell = browser.get("/signup").get_data(as_text=True)
+    before = shell.split('name="csrf-token" content="')[1].split('"')[0]
+    signup = browser.post(
+        "/api/auth/signup",
+        json={"email": "rotated@example.com", "password": PASSWORD},
+        headers={"X-CSRF-Token": before},
+    )
+    after = signup.get_json()["csrf_token"]
+    assert after != before
+    stale = browser.post("/api/auth/tokens", json={"name": "x"}, headers={"X-CSRF-Token": before})
+    assert stale.status_code == 403
+    fresh = browser.post("/api/auth/tokens", json={"name": "x"}, headers={"X-CSRF-Token": after})
+    assert fresh.status_code == 201
+
+
 # -- finding 5: sign-in and reset tell nobody which addresses exist --------------------------
 def _queries(response: Any) -> str:
     return str(response.headers["Server-Timing"]).split('desc="')[1].split('"')[0]
@@ -328,7 +346,7 @@ def test_an_unknown_address_costs_a_login_what_a_known_one_does(
 
 
 def test_a_reset_request_makes_the_same_queries_for_any_address(
-    client: FlaskClient, app: Flask, database: Database
+    client: FlaskClient, app: Flask, database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     customer = Customer(client)
     inactive = Customer(app.test_client())
@@ -337,10 +355,14 @@ def test_a_reset_request_makes_the_same_queries_for_any_address(
         session.commit()
     answers = []
     for email in (customer.email.upper(), "nobody@example.com", inactive.email):
-        response = app.test_client().post("/api/account/password/reset", json={"email": email})
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="app.services.tasks"):
+            response = app.test_client().post("/api/account/password/reset", json={"email": email})
         assert response.status_code == 202
-        answers.append((response.get_json(), _queries(response)))
+        sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("enqueued")]
+        answers.append((response.get_json(), _queries(response), sent))
     assert answers[0] == answers[1] == answers[2]
+    assert answers[0][2] == ["enqueued email.send_password_reset"]
     asked = database.scalars(
         select(AuditEvent.user_id)
         .where(AuditEvent.action == "account.password_reset_requested")

@@ -66,9 +66,14 @@ class Party:
         csrf: bool = True,
     ) -> TestResponse:
         sent = {**({"X-CSRF-Token": self.csrf} if csrf and self.csrf else {}), **(headers or {})}
-        return self.client.open(
+        response = self.client.open(
             path, method=method, json=body, query_string=query or None, headers=sent
         )
+        answer = response.get_json(silent=True)
+        if isinstance(answer, dict):
+            # Signing in (or up) rotates the token, as the dashboard's pages take it up.
+            self.csrf = answer.get("csrf_token", self.csrf)
+        return response
 
 
 @dataclass
