@@ -139,3 +139,15 @@ def test_every_documented_alert_is_raised_by_platform_code() -> None:
     checks = sources[ROOT / "app" / "services" / "alert_checks.py"]
     for key in re.findall(r"^\| `(\w+)(?::<\w+>)?` \| `periodic\.check_alerts`", DOC, re.M):
         assert f'"{key}' in checks or f'f"{key}:' in checks, f"{key} is never raised"
+
+
+def test_every_alert_key_in_the_code_is_documented_and_every_documented_one_raised() -> None:
+    table = DOC.split("## Alerts by e-mail")[1].split("\n## ")[0]
+    documented = set(re.findall(r"^\| `(\w+)(?::<[\w ]+>)*` \|", table, re.M))
+    raised = {
+        key
+        for text in _platform_sources().values()
+        for key in re.findall(r"Alert\(\s*f?\"(\w+)[:\"]", text)
+    }
+    assert raised == documented
+
