@@ -42,7 +42,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Instance, Job, Subscription, WebhookEvent
+from app.models import AuditEvent, Instance, Job, Subscription, WebhookEvent
 from tests.faults import invariants
 from tests.faults.stack import Stack
 from tests.faults.web_customer import WebCustomer
@@ -100,6 +100,7 @@ class Soak:
         # deliveries it has not made when it stops, where Stripe would retry them.
         self.stripe_quiet = threading.Lock()
         self.outage = threading.Lock()
+        self.refusing = threading.Lock()
         self.frozen = False
 
     # -- load -------------------------------------------------------------------------
@@ -209,7 +210,7 @@ class Soak:
     def _fault_loop(self) -> None:
         faults = [
             (self._provider_fault, 10),
-            (self._refuse_creates, 1),
+            (self._refuse_creates, 0.3),
             (self._kill_worker, 2),
             (self._freeze_stripe, 1),
             (self._restart_stripe, 1),
@@ -217,8 +218,10 @@ class Soak:
         ]
         while not self.stop.wait(self.rng.uniform(2, 5)):
             inject = self.rng.choices([f for f, _ in faults], [w for _, w in faults])[0]
-            if inject == self._provider_fault or inject == self._refuse_creates:
+            if inject == self._provider_fault:
                 inject()
+            elif inject == self._refuse_creates:
+                threading.Thread(target=inject).start()
             else:
                 # A fault that takes a process down, or waits for Stripe to go quiet, runs
                 # beside the loop, one at a time, so provider faults keep coming meanwhile.
@@ -242,11 +245,20 @@ class Soak:
         self.tally.add("faults: provider")
 
     def _refuse_creates(self) -> None:
-        """Every create at one provider fails for a while: the orders there that find no
-        other provider fail for good, and their payments must come back."""
-        provider = self.rng.choice(list(OPERATIONS))
-        self.stack.emulators[provider].inject("create", kind="error_500", count=25)
-        self.tally.add(f"faults: {provider} refusing creates")
+        """Every create at one provider fails for longer than an order's retries last:
+        the orders there, which no other provider serves, fail for good, and their
+        payments must come back. One provider at a time; its other faults end with it."""
+        if not self.refusing.acquire(blocking=False):
+            return
+        try:
+            provider = self.rng.choice(list(OPERATIONS))
+            emulator = self.stack.emulators[provider]
+            emulator.inject("create", kind="error_500", count=10_000)
+            self.tally.add(f"faults: {provider} refusing creates")
+            self.stop.wait(self.rng.uniform(60, 90))
+            emulator.http.delete("/faults").raise_for_status()
+        finally:
+            self.refusing.release()
 
     def _kill_worker(self) -> None:
         worker = self.rng.choice(self.stack.workers)
@@ -254,7 +266,7 @@ class Soak:
         self.tally.add("faults: worker SIGKILLed")
 
     def _freeze_stripe(self) -> None:
-        process = self.stack.stripe.process
+        process = self.stack.stripe.popen
         if process is None:
             return
         process.send_signal(signal.SIGSTOP)
@@ -293,7 +305,7 @@ class Soak:
         self.stop.set()
         for thread in threads:
             thread.join(timeout=120)
-        with self.outage:  # the last outage is over
+        with self.outage, self.refusing:  # the last outage and refusal are over
             pass
         loaded = time.monotonic() - started
         for emulator in self.stack.emulators.values():
@@ -323,6 +335,21 @@ class Soak:
             attempts = session.scalar(select(func.sum(Job.attempts))) or 0
             events = session.scalar(select(func.count()).select_from(WebhookEvent)) or 0
             subscriptions = session.scalar(select(func.count()).select_from(Subscription)) or 0
+            refunds = [
+                int(details["amount"])
+                for (details,) in session.execute(
+                    select(AuditEvent.details).where(AuditEvent.action == "instance.refunded")
+                )
+            ]
+            undelivered = session.scalar(
+                select(func.count())
+                .select_from(Instance)
+                .where(
+                    Instance.delivered_at.is_(None),
+                    Instance.status.in_(("terminated", "failed")),
+                    Instance.stripe_subscription_id.is_not(None),
+                )
+            )
         return {
             "load_seconds": round(loaded, 1),
             "settled_in_seconds": round(settled_in, 1),
@@ -333,6 +360,9 @@ class Soak:
             "jobs_resent_by_sweeper": resends,
             "instances": dict(sorted(statuses.items())),
             "subscriptions": subscriptions,
+            "paid_orders_ended_without_a_machine": undelivered,
+            "orders_refunded": len(refunds),
+            "cents_refunded": sum(refunds),
             "webhook_events": events,
             "beat_restarts": self.stack.beat.restarts if self.stack.beat else 0,
             "unplanned_worker_restarts": sum(w.restarts for w in self.stack.workers),
