@@ -2,19 +2,35 @@
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Every package of the runtime, local and dev extras, pinned with its hashes (`make lock`).
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+PIP_COMPILE = $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(ARGS)
 
-.PHONY: run test soak lint install clean bench bench-provisioning bench-scans bench-api bench-actions \
-	bench-dashboard
+.PHONY: run test soak lint install lock wheel clean bench bench-provisioning bench-scans bench-api \
+	bench-actions bench-dashboard
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
 	  { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[local,dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r $(LOCK)
+	$(VENV)/bin/pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+
+# After changing a dependency in pyproject.toml: pin the runtime's whole tree
+# (requirements.lock, what a production host installs) and the development tree on top of it.
+# Existing pins are kept where they still fit; ARGS=--upgrade moves every one to the newest.
+lock: install
+	$(PIP_COMPILE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra local --extra dev -c requirements.lock -o $(LOCK) pyproject.toml
+
+# The wheel (and source archive) an operator installs: dist/nemordp-<version>-py3-none-any.whl.
+wheel: install
+	$(VENV)/bin/python -m build --outdir dist .
 
 run: install
 	@devtools/run.sh

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.config_cli import config_cli
 from app.keys_cli import keys_cli
 from app.services import catalog, stripe_catalog
 
@@ -31,3 +32,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(billing_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(config_cli)

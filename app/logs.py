@@ -22,6 +22,8 @@ from celery import Task, signals
 from flask import Flask, g, has_request_context
 from pythonjsonlogger.json import JsonFormatter
 
+from settings import Settings, is_secret
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # The ids plain-text lines show (JSON lines carry every extra field).
 CONTEXT_FIELDS = ("request_id", "user_id", "task_id", "job_id")
@@ -29,17 +31,9 @@ CONTEXT_FIELDS = ("request_id", "user_id", "task_id", "job_id")
 # The task (and job) a worker process is running now; empty outside tasks.
 _task_fields: ContextVar[dict[str, Any] | None] = ContextVar("nemordp_task_fields", default=None)
 
-# Settings whose values are secrets, and settings that are URLs which may carry a password.
-SECRET_SETTINGS = (
-    "SECRET_KEY",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "VULTR_API_KEY",
-    "CONTABO_CLIENT_SECRET",
-    "CONTABO_API_PASSWORD",
-    "MAIL_PASSWORD",
-    "METRICS_TOKEN",
-)
+# Settings whose values are secrets (those settings.py marks so, a provider's keys among
+# them), and settings that are URLs which may carry a password.
+SECRET_SETTINGS = tuple(name for name in Settings.model_fields if is_secret(name))
 LIST_SECRET_SETTINGS = ("ENCRYPTION_KEYS",)
 URL_SETTINGS = ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "CELERY_BROKER_URL", "SENTRY_DSN")
 SECRET_PATTERNS = re.compile(

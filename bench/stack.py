@@ -12,16 +12,28 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
+
+from devtools.stack.group import Group
+from devtools.stack.platform import Web, Worker
+from devtools.stack.ports import free_port as free_port  # the benchmarks take it from here
+from devtools.stack.processes import Process
+from devtools.stack.stand_ins import (
+    Emulator,
+    LocalStripe,
+    emulator_settings,
+    stripe_settings,
+    webhook_endpoint,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -29,7 +41,6 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/nemordp_ben
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 STRIPE_WEBHOOK_SECRET = "whsec_bench"
 PASSWORD = "bench-password-1"
-ALL_QUEUES = "default,provisioning,billing,email,periodic"
 OUR_CODE = ("app/", "workers/", "tasks/")  # as py-spy names the files of frames
 
 
@@ -40,12 +51,6 @@ ONE_ADDRESS_LIMITS = {
     "RATELIMIT_AUTH_PER_ADDRESS": "1000000 per minute",
     "RATELIMIT_AUTH_PER_ACCOUNT": "1000 per minute",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 120) -> None:
@@ -144,136 +149,77 @@ def base_env(
         "REDIS_URL": redis_url(),
         "LOG_LEVEL": "WARNING",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "INSTALL_ID": "bench",  # machine labels name the install (production requires one)
     }
 
 
 def provider_env(vultr_port: int, contabo_port: int, rdp_port: int) -> dict[str, str]:
     """Point the provider clients at the local emulators."""
-    contabo = f"http://127.0.0.1:{contabo_port}"
-    return {
-        "VULTR_API_URL": f"http://127.0.0.1:{vultr_port}/v2",
-        "VULTR_API_KEY": "bench",
-        "CONTABO_API_URL": f"{contabo}/v1",
-        "CONTABO_AUTH_URL": f"{contabo}/auth/realms/contabo/protocol/openid-connect/token",
-        "CONTABO_CLIENT_ID": "bench",
-        "CONTABO_CLIENT_SECRET": "bench",
-        "CONTABO_API_USER": "bench@example.com",
-        "CONTABO_API_PASSWORD": "bench",
-        "RDP_PORT": str(rdp_port),
-    }
+    vultr, contabo = f"http://127.0.0.1:{vultr_port}", f"http://127.0.0.1:{contabo_port}"
+    return emulator_settings(vultr, contabo, rdp_port, "bench")
 
 
 def stripe_env(stripe_port: int, web_port: int) -> dict[str, str]:
     """Point billing at the local Stripe, which calls the web server back."""
-    return {
-        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
-        "STRIPE_SECRET_KEY": "sk_test_local",
-        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
-    }
+    stripe, web = f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{web_port}"
+    return stripe_settings(stripe, web, STRIPE_WEBHOOK_SECRET)
 
 
 class Stack:
-    """The processes of one run, each logging to ``logs/<name>.log``; all stopped on exit."""
+    """The processes of one run, started by the stack launcher, each logging to
+    ``logs/<name>.log``; all stopped by `stop`, which Ctrl-C and SIGTERM reach through the
+    caller's ``finally``. Each is returned as soon as it is spawned: the caller waits for
+    what it needs."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = env
         self.logs = logs
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.group = Group().stop_on_signals()
         logs.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 (lives as long as the run)
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes.append(process)
-        return process
+    def _log(self, name: str) -> IO[bytes]:
+        return open(self.logs / f"{name}.log", "wb")
+
+    def _spawn(self, process: Process) -> subprocess.Popen[bytes]:
+        self.group.add(process).spawn()
+        assert process.popen is not None
+        return process.popen
 
     def emulator(
         self, provider: str, port: int, rdp_port: int, *options: str
     ) -> subprocess.Popen[bytes]:
         """A provider emulator; ``options`` are its command-line settings."""
-        module = f"devtools.emulators.{provider}"
-        rdp = ("--rdp-port", str(rdp_port))
-        return self.start(provider, PYTHON, "-m", module, "--port", str(port), *rdp, *options)
+        log = self._log(provider)
+        return self._spawn(Emulator(provider, port, rdp_port, *options, log=log, env=self.env))
 
     def web(
         self, port: int, workers: int, threads: int = 1, *options: str
     ) -> subprocess.Popen[bytes]:
         """gunicorn as in production (``-c gunicorn.conf.py``)."""
-        return self.start(
-            "web",
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            *options,
-            "wsgi:app",
-        )
+        log = self._log("web")
+        web = Web(port, self.env, log, workers=workers, threads=threads, options=options)
+        return self._spawn(web)
 
     def worker(self, name: str, concurrency: int, pool: str = "threads") -> subprocess.Popen[bytes]:
         """A Celery worker on every queue."""
-        return self.start(
-            name,
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "celery_app",
-            "worker",
-            "-Q",
-            ALL_QUEUES,
-            "--pool",
-            pool,
-            "--concurrency",
-            str(concurrency),
-            "-n",
-            f"{name}@%h",
-            "-l",
-            "WARNING",
+        log = self._log(name)
+        worker = Worker(
+            self.env, log, name=f"{name}@%h", concurrency=concurrency, pool=pool, loglevel="WARNING"
         )
+        return self._spawn(worker)
 
     def stripe(self, port: int, web_port: int) -> subprocess.Popen[bytes]:
         """The local Stripe (state in memory only), sending signed webhooks to the web
         server; the catalogue synced to it."""
-        webhook = f"http://127.0.0.1:{web_port}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}"
-        process = self.start(
-            "stripe",
-            PYTHON,
-            "-m",
-            "devtools.stripe_server",
-            "--port",
-            str(port),
-            "--in-memory",
-            "--webhook",
-            webhook,
-        )
+        webhook = webhook_endpoint(f"http://127.0.0.1:{web_port}", STRIPE_WEBHOOK_SECRET)
+        log = self._log("stripe")
+        popen = self._spawn(LocalStripe(port, webhook, log, in_memory=True, env=self.env))
         wait_http(f"http://127.0.0.1:{port}/v1/customers")
         flask("billing", "sync-catalog", env=self.env)
-        return process
+        return popen
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        self.group.stop()
 
 
 class Profiler:

@@ -13,10 +13,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.extensions import db
 from app.models import Instance, User
 from app.services import alerts, billing_events, jobs
-from app.services.stripe_gateway import TRANSIENT_ERRORS
 from tasks.support import backoff, open_job, out_of_retries, retry_later, schedule_check
 from workers import billing, machines
-from workers.providers.base import PermanentProviderError, TransientProviderError
+from workers.outside_errors import PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ def process_event(self: Task, event_row_id: int) -> None:
     """Act on one stored Stripe event (once, however often it is delivered)."""
     try:
         billing_events.process(event_row_id)
-    except (TransientProviderError, *TRANSIENT_ERRORS, *DATABASE_CONFLICTS) as exc:
+    except (TransientError, *DATABASE_CONFLICTS) as exc:
         db.session.rollback()
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 
@@ -48,12 +47,12 @@ def change_plan(self: Task, job_id: int) -> None:
         machines.perform(job)
     except DATABASE_CONFLICTS as exc:
         _retry_after_conflict(self, exc)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         if out_of_retries(self):  # giving up: the price goes back to the machine's plan
             billing.revert_plan_change(job)
         retry_later(self, job, exc)
         return
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         if job.step == "billed":  # paid, but the provider refused: give the money back
             billing.revert_plan_change(job)
         machines.fail(job, exc.message)
@@ -72,9 +71,9 @@ def cancel_subscription(self: Task, job_id: int) -> None:
         billing.cancel_at_period_end(job)
     except DATABASE_CONFLICTS as exc:
         _retry_after_conflict(self, exc)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         retry_later(self, job, exc)
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         machines.fail(job, exc.message)
 
 
@@ -88,7 +87,7 @@ def end_subscription(self: Task, instance_id: int) -> None:
         billing.end_subscription(instance)
     except DATABASE_CONFLICTS as exc:
         _retry_after_conflict(self, exc)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         db.session.rollback()
         if self.request.retries >= STRIPE_RETRIES:
             logger.critical("instance %s is terminated but its subscription is not", instance_id)
@@ -106,12 +105,12 @@ def settle_undelivered(self: Task, instance_id: int) -> None:
         billing.settle_undelivered(instance)
     except DATABASE_CONFLICTS as exc:
         _retry_after_conflict(self, exc)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         db.session.rollback()
         if self.request.retries >= STRIPE_RETRIES:
             logger.critical("order %s ended without a machine and is not refunded", instance_id)
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         db.session.rollback()
         alerts.raise_alert(
             alerts.Alert(
@@ -137,7 +136,7 @@ def erase_customer(self: Task, user_id: int) -> None:
         return
     try:
         billing.erase_customer(user)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 
 
@@ -154,7 +153,7 @@ def sync_invoices(self: Task) -> dict[str, int]:
         return billing.sync_recent(current_app.config["INVOICE_SYNC_DAYS"])
     except DATABASE_CONFLICTS as exc:
         _retry_after_conflict(self, exc)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         db.session.rollback()
         raise self.retry(countdown=backoff(self.request.retries, None), exc=exc) from None
 

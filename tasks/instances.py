@@ -8,7 +8,7 @@ from app.services import jobs
 from app.services.tasks import enqueue
 from tasks.support import open_job, past_deadline, retry_later, schedule_check
 from workers import machines
-from workers.providers.base import PermanentProviderError, TransientProviderError
+from workers.outside_errors import PermanentError, TransientError
 
 
 def _act(task: Task, job_id: int) -> None:
@@ -18,10 +18,10 @@ def _act(task: Task, job_id: int) -> None:
     jobs.mark_running(job)
     try:
         machines.perform(job)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         retry_later(task, job, exc)
         return
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         machines.fail(job, exc.message)
         return
     schedule_check(job)
@@ -54,10 +54,10 @@ def terminate(self: Task, job_id: int) -> None:
     jobs.mark_running(job)
     try:
         machines.terminate(job)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         retry_later(self, job, exc)
         return
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         machines.fail(job, exc.message)
         return
     # The machine is gone: stop billing it (the invoice sync catches a lost cancel); an
@@ -80,9 +80,9 @@ def check(self: Task, job_id: int) -> None:
         return
     try:
         finished = machines.advance(job)
-    except TransientProviderError:
+    except TransientError:
         finished = False  # look again at the next interval
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         machines.fail(job, exc.message)
         return
     if not finished:

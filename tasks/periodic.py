@@ -17,7 +17,7 @@ from app.services.tasks import enqueue
 from tasks.email import RETRY_POLICY
 from workers import machines, mailer
 from workers import usage as usage_poll
-from workers.providers.base import TransientProviderError
+from workers.outside_errors import TransientError
 from workers.providers.registry import PROVIDERS
 from workers.reconcile import reconcile_provider
 
@@ -82,7 +82,7 @@ def reconcile_one(provider: str) -> None:
     """Compare one provider's machines with our instances; report and clean up."""
     try:
         findings = reconcile_provider(provider)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         logger.warning("reconciliation of %s skipped: %s", provider, exc.message)
         return
     if findings.reportable:

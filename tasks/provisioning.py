@@ -7,7 +7,7 @@ from celery import Task, shared_task
 from app.services import jobs
 from tasks.support import open_job, out_of_retries, retry_later, schedule_check
 from workers import machines
-from workers.providers.base import PermanentProviderError, TransientProviderError
+from workers.outside_errors import PermanentError, TransientError
 
 
 @shared_task(name="provisioning.create_machine", bind=True, max_retries=None)
@@ -19,7 +19,7 @@ def create_machine(self: Task, job_id: int) -> None:
     jobs.mark_running(job)
     try:
         machines.create(job)
-    except TransientProviderError as exc:
+    except TransientError as exc:
         # A provider that keeps failing is given up like one that refuses: the order moves
         # to another provider offering the plan there, if any.
         if out_of_retries(self) and machines.fail_over(job, exc):
@@ -27,7 +27,7 @@ def create_machine(self: Task, job_id: int) -> None:
         else:
             retry_later(self, job, exc)
         return
-    except PermanentProviderError as exc:
+    except PermanentError as exc:
         if machines.fail_over(job, exc):
             self.apply_async((job_id,))
         else:

@@ -13,7 +13,7 @@ from app.models import Job, JobState
 from app.models.base import utcnow
 from app.services import jobs
 from workers import machines
-from workers.providers.base import TransientProviderError
+from workers.outside_errors import TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def out_of_retries(task: Task) -> bool:
     return bool(task.request.retries >= current_app.config["PROVIDER_RETRY_MAX"])
 
 
-def retry_later(task: Task, job: Job, error: TransientProviderError) -> None:
+def retry_later(task: Task, job: Job, error: TransientError) -> None:
     """Retry the task after a transient failure, or fail the job once retries run out."""
     if out_of_retries(task):
         machines.fail(job, f"gave up after {task.request.retries + 1} attempts: {error.message}")

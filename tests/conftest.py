@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -14,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from devtools.stack.stand_ins import emulator_settings
 
 
 def _free_port() -> int:
@@ -37,17 +37,10 @@ LIVE_PORT, STRIPE_PORT = _free_port(), _free_port()
 STRIPE_WEBHOOK_SECRET = "whsec_test_local"
 os.environ.update(
     {
-        "VULTR_API_URL": f"http://127.0.0.1:{VULTR_PORT}/v2",
-        "VULTR_API_KEY": "test-vultr-key",
-        "CONTABO_API_URL": f"http://127.0.0.1:{CONTABO_PORT}/v1",
-        "CONTABO_AUTH_URL": (
-            f"http://127.0.0.1:{CONTABO_PORT}/auth/realms/contabo/protocol/openid-connect/token"
+        # The provider emulators; tests read the credentials ("test-vultr-key", ...).
+        **emulator_settings(
+            f"http://127.0.0.1:{VULTR_PORT}", f"http://127.0.0.1:{CONTABO_PORT}", RDP_PORT, "test"
         ),
-        "CONTABO_CLIENT_ID": "test-client",
-        "CONTABO_CLIENT_SECRET": "test-client-secret",
-        "CONTABO_API_USER": "api@example.com",
-        "CONTABO_API_PASSWORD": "test-api-password",
-        "RDP_PORT": str(RDP_PORT),
         "STATUS_CHECK_INTERVAL": "0.3",
         "FIRST_CHECK_DELAY": "0.5",
         "PROVIDER_TIMEOUT": "1.5",
@@ -60,6 +53,8 @@ os.environ.update(
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "STRIPE_MAX_NETWORK_RETRIES": "1",
         "STRIPE_TIMEOUT": "5",
+        # Machine labels name the install (tests.support.factories.label_of).
+        "INSTALL_ID": "testsuite",
     }
 )
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,10 +72,11 @@ from app.extensions import db  # noqa: E402
 from app.services.alerts import KEY_PREFIX as ALERT_KEY_PREFIX  # noqa: E402
 from config import TestConfig, config_for  # noqa: E402
 from devtools.emulators.core import BackgroundServer, EmulatorSettings  # noqa: E402
+from devtools.stack.platform import Worker  # noqa: E402
+from devtools.stack.stand_ins import LocalStripe, webhook_endpoint  # noqa: E402
 from tests.support.database import Database  # noqa: E402
 from tests.support.emulators import EmulatorHandle  # noqa: E402
 from tests.support.mailbox import Mailbox  # noqa: E402
-from tests.support.stripe_process import LocalStripe  # noqa: E402
 
 KEPT_TABLES = {"alembic_version", "plans"}
 
@@ -207,9 +203,9 @@ def live_server(app: Flask) -> Iterator[str]:
 def local_stripe(app: Flask, live_server: str) -> Iterator[LocalStripe]:
     """The local Stripe in its own process, delivering signed webhooks to the live server,
     with the plan catalogue synced to it."""
-    webhook = f"{live_server}/api/billing/webhook={STRIPE_WEBHOOK_SECRET}"
+    webhook = webhook_endpoint(live_server, STRIPE_WEBHOOK_SECRET)
     with open(ARTIFACTS / "stripe.log", "ab") as log:
-        stripe = LocalStripe(ROOT, STRIPE_PORT, webhook, log)
+        stripe = LocalStripe(STRIPE_PORT, webhook, log)
         stripe.start(from_scratch=True)
         from app.services import stripe_catalog
 
@@ -257,43 +253,14 @@ def worker(
     vultr_server: EmulatorHandle,
     contabo_server: EmulatorHandle,
     stripe_server: str,
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[Worker]:
     """A real Celery worker process consuming every queue, with every service it calls."""
-    from app.tasking import QUEUES
-
-    log = open(ARTIFACTS / "worker.log", "ab")  # noqa: SIM115 (open for the whole session)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "celery_app",
-            "worker",
-            "-Q",
-            ",".join(QUEUES),
-            "-c",
-            "2",
-            "-l",
-            "INFO",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "DATABASE_URL": TestConfig.SQLALCHEMY_DATABASE_URI},
-    )
-    celery = app.extensions["celery"]
-    deadline = time.monotonic() + 30
-    while not celery.control.ping(timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the Celery worker did not start; see test-artifacts/worker.log")
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    env = {**os.environ, "DATABASE_URL": TestConfig.SQLALCHEMY_DATABASE_URI}
+    with open(ARTIFACTS / "worker.log", "ab") as log:
+        process = Worker(env, log, celery=app.extensions["celery"], name=f"test-{os.getpid()}@%h")
+        process.start()
+        yield process
+        process.stop()
 
 
 @pytest.fixture()

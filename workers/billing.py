@@ -1,14 +1,12 @@
 """The Stripe side of billing jobs: plan changes, cancellations, refunds of orders never
 delivered, the mirror's sync and dunning. Called by tasks in `tasks.billing`; Stripe's
-failures surface as `TransientProviderError` (retry) or `PermanentProviderError` (the job
-fails), like a cloud provider's, so the same retry and failure paths serve both.
+failures surface as `TransientError` (retry) or `PermanentError` (the job fails), like a
+cloud provider's, so the same retry and failure paths serve both.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import stripe
@@ -28,24 +26,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import alerts, audit, billing_mirror, jobs
-from app.services.stripe_gateway import TRANSIENT_ERRORS, client, idempotency_key
+from app.services.stripe_gateway import client, idempotency_key, stripe_errors
 from app.services.tasks import enqueue
-from workers.providers.base import PermanentProviderError, TransientProviderError
+from workers.outside_errors import PermanentError
 
 logger = logging.getLogger(__name__)
 
 S = InstanceStatus
-
-
-@contextmanager
-def stripe_errors() -> Iterator[None]:
-    """Translate Stripe's exceptions into our transient/permanent pair."""
-    try:
-        yield
-    except TRANSIENT_ERRORS as error:
-        raise TransientProviderError(f"Stripe unavailable: {type(error).__name__}") from None
-    except stripe.StripeError as error:
-        raise PermanentProviderError(f"Stripe refused: {error.user_message or error}") from None
 
 
 def _subscription_of(instance: Instance) -> Subscription:
@@ -53,7 +40,7 @@ def _subscription_of(instance: Instance) -> Subscription:
         select(Subscription).where(Subscription.instance_id == instance.id)
     )
     if subscription is None:
-        raise PermanentProviderError(f"instance {instance.id} has no subscription")
+        raise PermanentError(f"instance {instance.id} has no subscription")
     return subscription
 
 
@@ -81,7 +68,7 @@ def bill_plan_change(job: Job) -> None:
             voided = client().v1.invoices.void_invoice(str(invoice.id))
         billing_mirror.invoice(voided.to_dict())
         revert_plan_change(job, credit=False)
-        raise PermanentProviderError("the payment for the plan change was declined")
+        raise PermanentError("the payment for the plan change was declined")
     job.step = "billed"
     audit.record(
         "instance.plan_changed",

@@ -2,8 +2,7 @@
 
 Tasks call these functions and own the scheduling: each function does one provider step,
 records what it learnt at once, and returns whether the job is finished. Provider errors
-propagate as `TransientProviderError` (the task retries) or `PermanentProviderError`
-(`fail` ends the job).
+propagate as `TransientError` (the task retries) or `PermanentError` (`fail` ends the job).
 """
 
 from __future__ import annotations
@@ -24,15 +23,13 @@ from app.services import agent, alerts, audit, jobs
 from app.services.tasks import enqueue
 from workers import cloud_init, rdp_probe
 from workers.agent_install import AgentSetup
+from workers.outside_errors import OutsideError, PermanentError, TransientError
 from workers.providers.base import (
     CreateRequest,
     Machine,
     MachineNotFound,
     MachineState,
-    PermanentProviderError,
     ProviderClient,
-    ProviderError,
-    TransientProviderError,
 )
 from workers.providers.registry import client_for
 
@@ -208,9 +205,9 @@ def advance(job: Job) -> bool:
             return False  # providers 404 for a moment right after create
         raise
     if machine.state == MachineState.ERROR:
-        raise PermanentProviderError("the provider reports the machine in an error state")
+        raise PermanentError("the provider reports the machine in an error state")
     if machine.state == MachineState.GONE:
-        raise PermanentProviderError("the machine no longer exists at the provider")
+        raise PermanentError("the machine no longer exists at the provider")
     if machine.ip_address != instance.ip_address or machine.ipv6_address != instance.ipv6_address:
         _record(instance, machine)
     target = TARGET[job.kind]
@@ -267,14 +264,14 @@ def terminate(job: Job) -> None:
 
 def _destroy_surely(client: ProviderClient, label: str, provider_id: str) -> None:
     """Destroy the machine, then make sure: a young machine can 404 at the provider as if
-    already gone (TransientProviderError while it is still listed)."""
+    already gone (TransientError while it is still listed)."""
     client.destroy(provider_id)
     remaining = client.find_by_label(label)
     if remaining is not None and remaining.state != MachineState.GONE:
-        raise TransientProviderError(f"{label} still exists after destroy")
+        raise TransientError(f"{label} still exists after destroy")
 
 
-def fail_over(job: Job, error: ProviderError) -> bool:
+def fail_over(job: Job, error: OutsideError) -> bool:
     """After a permanent create failure, move the order to another provider offering the
     plan in the region. True when the job should run again."""
     instance = _instance(job)
@@ -329,7 +326,7 @@ def _destroy_quietly(instance: Instance) -> None:
             provider_id = found.provider_id if found else None
         if provider_id is not None:
             client.destroy(provider_id)
-    except ProviderError as exc:
+    except OutsideError as exc:
         logger.error(
             "cleanup of a failed order did not complete: %s",
             exc.message,

@@ -8,7 +8,7 @@ import logging
 from app.models.base import utcnow
 from app.services import reconcile
 from app.services.reconcile import Findings, Listed
-from workers.providers.base import ProviderError
+from workers.outside_errors import OutsideError
 from workers.providers.registry import client_for
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def reconcile_provider(provider: str) -> Findings:
     for orphan in list(findings.due_orphans):
         try:
             client.destroy(orphan.provider_id)
-        except ProviderError as exc:
+        except OutsideError as exc:
             logger.error(
                 "orphan %s at %s not destroyed: %s",
                 orphan.provider_id,

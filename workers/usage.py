@@ -1,8 +1,8 @@
 """Asking providers for machines' traffic, a batch at a time.
 
 A machine whose provider fails (timeout, 5xx, rate limit, gone) is skipped and asked again
-at the next round; the rest of the batch still finishes. The Vultr client's shared throttle
-keeps all workers together under the provider's rate limit.
+at the next round; the rest of the batch still finishes. Each provider client's shared
+throttle keeps all workers together under the provider's rate limit.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Instance
 from app.services import usage
-from workers.providers.base import DailyTraffic, ProviderError
+from workers.outside_errors import OutsideError
+from workers.providers.base import DailyTraffic
 from workers.providers.registry import client_for
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def poll(instance_ids: list[int], budget_seconds: float) -> PollResult:
             continue
         try:
             traffic = client_for(row.provider).bandwidth(row.provider_id)
-        except ProviderError as exc:
+        except OutsideError as exc:
             logger.warning(
                 "traffic of instance %s not fetched: %s; next round",
                 row.id,

@@ -14,9 +14,11 @@ from app.schemas.billing import (
     InvoicePageSchema,
     PlanChangeSchema,
     PlanChangeStartedSchema,
+    PlanPreviewSchema,
     ProrationSchema,
     SubscriptionSummarySchema,
     WebhookReceivedSchema,
+    plan_change_of,
 )
 from app.schemas.instances import JobListSchema, PageArgsSchema
 from app.services import billing, billing_events
@@ -33,12 +35,14 @@ def get_subscription() -> Any:
 
 
 @blp.route("/cancel-subscription", methods=["POST"])
-@blp.arguments(CancelSchema)
+@blp.arguments(CancelSchema, required=False)
 @blp.response(202, JobListSchema)
 @login_required
 def cancel_subscription(body: dict[str, Any]) -> Any:
-    """Cancel at period end: one machine's subscription, or all without `instance_id`."""
-    return {"jobs": billing.request_cancel(current_user, body["instance_id"])}
+    """Cancel at period end: one machine's subscription (the only one, if none is named),
+    or every one with `all`."""
+    jobs = billing.request_cancel(current_user, body["instance_id"], every=body["all"])
+    return {"jobs": jobs}
 
 
 @blp.route("/invoices", methods=["GET"])
@@ -51,23 +55,24 @@ def list_invoices(args: dict[str, int]) -> Any:
 
 
 @blp.route("/upgrade-preview", methods=["GET"])
-@blp.arguments(PlanChangeSchema, location="query")
+@blp.arguments(PlanPreviewSchema, location="query")
 @blp.response(200, ProrationSchema)
 @login_required
 def preview_plan_change(args: dict[str, Any]) -> Any:
     """What a plan change would invoice now (negative: a credit)."""
-    return billing.preview(current_user, args["instance_id"], args["new_plan"])
+    return billing.preview(current_user, args.get("instance_id"), args["new_plan"])
 
 
 @blp.route("/upgrade-plan", methods=["POST"])
-@blp.arguments(PlanChangeSchema)
+@blp.arguments(PlanChangeSchema, location="query")
+@blp.arguments(PlanChangeSchema, required=False)
 @blp.response(202, PlanChangeStartedSchema)
 @login_required
-def change_plan(body: dict[str, Any]) -> Any:
-    """Move a machine to another plan: prorated, invoiced at once, then resized by a job."""
-    job, proration = billing.request_plan_change(
-        current_user, body["instance_id"], body["new_plan"]
-    )
+def change_plan(query: dict[str, Any], body: dict[str, Any]) -> Any:
+    """Move a machine to another plan: prorated, invoiced at once, then resized by a job.
+    `new_plan` and `instance_id` come in the query string (the seed's form) or the body."""
+    instance_id, new_plan = plan_change_of(query, body)
+    job, proration = billing.request_plan_change(current_user, instance_id, new_plan)
     return {"job": job, "proration": proration}
 
 

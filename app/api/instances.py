@@ -39,7 +39,7 @@ def list_instances(args: dict[str, int]) -> Any:
 @blp.arguments(OrderSchema)
 @blp.response(202, OrderedSchema)
 @login_required
-def order_instance(body: dict[str, str]) -> dict[str, Any]:
+def order_instance(body: dict[str, Any]) -> dict[str, Any]:
     """Order a machine: answers its payment page; once paid, provisioning runs as a job."""
     instance = instances.order(current_user, body["plan"], body["os_type"], body["region"])
     return {"instance": instance, "checkout_url": instance.checkout_url}

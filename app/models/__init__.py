@@ -8,6 +8,7 @@ from app.models.instance import Instance, InstanceStatus
 from app.models.job import ACTIVE_JOB_STATES, Job, JobState
 from app.models.login import Login, LoginChallenge
 from app.models.plan import Plan
+from app.models.reconcile_finding import FindingDecision, FindingGuard, ReconcileFinding
 from app.models.support import SupportTicket, TicketMessage, TicketPriority, TicketStatus
 from app.models.usage import InstanceUsage, OrphanMachine
 from app.models.user import OsType, Role, User
@@ -18,6 +19,8 @@ __all__ = [
     "AuditEvent",
     "EmailToken",
     "EmailTokenPurpose",
+    "FindingDecision",
+    "FindingGuard",
     "Instance",
     "InstanceStatus",
     "InstanceUsage",
@@ -29,6 +32,7 @@ __all__ = [
     "OrphanMachine",
     "OsType",
     "Plan",
+    "ReconcileFinding",
     "RecoveryCode",
     "Role",
     "Subscription",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,5 +73,29 @@ class Instance(Timestamped, db.Model):  # type: ignore[name-defined]
 
     @property
     def label(self) -> str:
-        """Deterministic name at the provider, so a retried create finds its machine."""
+        """Deterministic name at the provider, so a retried create finds its machine; it
+        names this install, so another install on the same account leaves it alone."""
+        return machine_label(current_app.config["INSTALL_ID"], self.id)
+
+    @property
+    def name(self) -> str:
+        """What the customer calls the machine (pages, e-mails, invoices)."""
         return f"nemordp-{self.id}"
+
+
+LABEL_PREFIX = "nemordp-"
+
+
+def machine_label(install_id: str, instance_id: int) -> str:
+    """``nemordp-<install id>-<instance id>``: the label of an instance's machine."""
+    return f"{LABEL_PREFIX}{install_id}-{instance_id}"
+
+
+def labelled_instance_id(label: str, install_id: str) -> int | None:
+    """The instance id in a label this install gave, or None for any other label (another
+    install's, or one from before labels named the install: ``nemordp-<instance id>``)."""
+    suffix = label.removeprefix(f"{LABEL_PREFIX}{install_id}-")
+    if suffix == label or not (suffix.isascii() and suffix.isdigit()):
+        return None
+    instance_id = int(suffix)
+    return instance_id if machine_label(install_id, instance_id) == label else None

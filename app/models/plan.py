@@ -38,6 +38,13 @@ class Plan(db.Model):  # type: ignore[name-defined]
         codes = {region for offer in self.offers.values() for region in offer["regions"]}
         return sorted(codes)
 
+    @property
+    def default_region(self) -> str:
+        """Where an order that names no region runs: the first region the catalogue lists
+        for the plan's preferred (first) provider."""
+        first_offer = next(iter(self.offers.values()))
+        return str(next(iter(first_offer["regions"])))
+
     def providers_for(self, region: str) -> list[str]:
         """Providers offering this plan in a region, in catalogue order of preference."""
         return [name for name, offer in self.offers.items() if region in offer["regions"]]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from app.models import OsType
 from app.schemas.common import EMAIL, SingleLine
@@ -77,13 +77,10 @@ class PreferencesUpdateSchema(PreferencesSchema):
 
 
 class ProfileUpdateSchema(Schema):
+    """Any of these; ``{}`` (what the seed's "Save Changes" sends) changes nothing."""
+
     full_name = fields.String(validate=[validate.Length(max=100), SingleLine()])
     preferences = fields.Nested(PreferencesUpdateSchema)
-
-    @validates_schema
-    def _not_empty(self, data: dict[str, object], **_: object) -> None:
-        if not data:
-            raise ValidationError("Give a full_name or preferences.")
 
 
 class TokenCreateSchema(Schema):

@@ -17,6 +17,9 @@ class PlanSchema(Schema):
     bandwidth_gb = fields.Integer(required=True)
     gpu = fields.String(allow_none=True)
     regions = fields.List(fields.String(), required=True)
+    default_region = fields.String(
+        required=True, metadata={"description": "Where an order that names no region runs."}
+    )
 
 
 class PlanListSchema(Schema):
@@ -26,7 +29,11 @@ class PlanListSchema(Schema):
 class OrderSchema(Schema):
     plan = fields.String(required=True, validate=[validate.Length(min=1, max=32), SingleLine()])
     os_type = fields.String(required=True, validate=validate.OneOf([o.value for o in OsType]))
-    region = fields.String(required=True, validate=[validate.Length(min=1, max=32), SingleLine()])
+    region = fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=32), SingleLine()],
+        metadata={"description": "The plan's `default_region` when absent (the seed sends none)."},
+    )
 
 
 class JobSchema(Schema):
@@ -43,7 +50,7 @@ class JobSchema(Schema):
 
 class InstanceSchema(Schema):
     id = fields.Integer(required=True)
-    name = fields.String(attribute="label", required=True)
+    name = fields.String(required=True)
     status = fields.String(required=True)
     status_reason = fields.String(allow_none=True)
     plan = fields.Function(lambda i: i.plan.code, required=True)

@@ -26,6 +26,8 @@ from app.services import audit, jobs
 from app.services.instances import get_for
 from app.services.pagination import Page, paginate
 from app.services.tasks import require_broker
+from workers.providers import registry
+from workers.providers.base import Capability
 
 S = InstanceStatus
 # Subscriptions that still pay for a machine.
@@ -52,17 +54,19 @@ def subscriptions_for(user: User) -> list[Subscription]:
 
 
 def summary(user: User) -> dict[str, object]:
-    """The seed's single-subscription fields (from the newest live one) and the full list."""
+    """The seed's single-subscription fields (from the newest active subscription, else the
+    newest live one) and the full list."""
     subscriptions = subscriptions_for(user)
     live = [s for s in subscriptions if s.status in LIVE_SUBSCRIPTION_STATES]
-    main = live[0] if live else None
+    main = next((s for s in live if s.status == "active"), live[0] if live else None)
+    none = "no_active_subscription" if subscriptions else "no_subscription"
     return {
-        "status": main.status if main else "none",
+        "status": main.status if main else none,
         "subscription_id": main.stripe_subscription_id if main else None,
         "current_period_start": main.current_period_start if main else None,
         "current_period_end": main.current_period_end if main else None,
         "plan_name": main.plan.name if main else None,
-        "amount": main.amount_cents if main else None,
+        "amount_cents": main.amount_cents if main else None,
         "currency": main.currency if main else None,
         "cancel_at_period_end": main.cancel_at_period_end if main else False,
         "subscriptions": subscriptions,
@@ -89,15 +93,36 @@ def _subscription_of(user: User, instance_id: int) -> Subscription:
     return subscription
 
 
+def instance_meant(user: User, instance_id: int | None) -> int:
+    """The machine a request is about: the one named, else the machine of the account's
+    only live subscription (as the seed's calls, which name none, mean). With several,
+    the caller must say which (422 naming ``instance_id``); with none, there is nothing to
+    act on (409)."""
+    if instance_id is not None:
+        return instance_id
+    live = [s for s in subscriptions_for(user) if s.status in LIVE_SUBSCRIPTION_STATES]
+    if not live:
+        raise Conflict("You have no live subscription.")
+    if len(live) > 1:
+        raise ValidationFailed(
+            f"You have {len(live)} live subscriptions: say which machine you mean.",
+            fields={"instance_id": [f"Required: you have {len(live)} live subscriptions."]},
+        )
+    return live[0].instance_id
+
+
 # -- cancelling --------------------------------------------------------------------------
-def request_cancel(user: User, instance_id: int | None) -> list[Job]:
-    """Cancel at period end (one machine's subscription, or all of them) through jobs.
+def request_cancel(user: User, instance_id: int | None, *, every: bool = False) -> list[Job]:
+    """Cancel at period end (one machine's subscription, or with ``every`` all of them)
+    through jobs; without either, the machine `instance_meant`.
 
     The machine keeps running until the period ends; Stripe then deletes the subscription
     and its webhook terminates the machine. A repeated request (a double click) while the
     first one's jobs run gets those jobs back: the machines' rows are held, so requests
     queue up behind each other.
     """
+    if not every:
+        instance_id = instance_meant(user, instance_id)
     _lock_machines(user, instance_id)
     running = _running_cancellations(user, instance_id)
     under_way = {job.instance_id for job in running}
@@ -164,13 +189,15 @@ def _plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Instance,
     offered_regions = plan.offers.get(instance.provider, {}).get("regions", {})
     if instance.region not in offered_regions:
         raise Conflict(f"The {plan.name} plan is not offered where this instance runs.")
-    if instance.provider == "contabo":
+    provider = registry.client_class(instance.provider)
+    if not provider.can(Capability.RESIZE):
         raise Conflict(
-            "Contabo machines cannot change plan in place; order a new machine on that plan."
+            f"{provider.title} machines cannot change plan in place; "
+            "order a new machine on that plan."
         )
-    if plan.disk_gb < instance.plan.disk_gb:
+    if plan.disk_gb < instance.plan.disk_gb and not provider.can(Capability.SHRINK_DISK):
         raise Conflict(
-            f"Vultr cannot shrink a disk: {plan.name} has {plan.disk_gb} GB, "
+            f"{provider.title} cannot shrink a disk: {plan.name} has {plan.disk_gb} GB, "
             f"this instance has {instance.plan.disk_gb} GB."
         )
     subscription = _subscription_of(user, instance_id)
@@ -181,9 +208,10 @@ def _plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Instance,
     return instance, plan
 
 
-def preview(user: User, instance_id: int, new_plan: str) -> Proration:
+def preview(user: User, instance_id: int | None, new_plan: str) -> Proration:
     """What the change will be invoiced now: the price difference for the rest of the
     period, as Stripe prorates it (to the second)."""
+    instance_id = instance_meant(user, instance_id)
     instance, plan = _plan_change(user, instance_id, new_plan)
     subscription = _subscription_of(user, instance_id)
     db.session.rollback()  # release the row lock: nothing changes
@@ -198,9 +226,13 @@ def _proration(subscription: Subscription, old: Plan, new: Plan) -> Proration:
     return Proration(round((new.price_cents - old.price_cents) * left), new.currency)
 
 
-def request_plan_change(user: User, instance_id: int, new_plan: str) -> tuple[Job, Proration]:
+def request_plan_change(
+    user: User, instance_id: int | None, new_plan: str
+) -> tuple[Job, Proration]:
     """Start a plan change: Stripe invoices the difference at once, then the machine is
-    resized at its provider, both by one job."""
+    resized at its provider, both by one job. Without ``instance_id``, the machine
+    `instance_meant`."""
+    instance_id = instance_meant(user, instance_id)
     instance, plan = _plan_change(user, instance_id, new_plan)
     proration = _proration(_subscription_of(user, instance_id), instance.plan, plan)
     job = jobs.new_job("change_plan", instance, user_id=user.id)

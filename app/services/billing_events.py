@@ -38,7 +38,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import alerts, audit, billing_mirror, jobs
-from app.services.stripe_gateway import client
+from app.services.stripe_gateway import client, stripe_errors
 from app.services.tasks import enqueue
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,8 @@ def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
         return []
     _lock(instance)
     subscription_id = session["subscription"]
-    remote = client().v1.subscriptions.retrieve(subscription_id)
+    with stripe_errors():
+        remote = client().v1.subscriptions.retrieve(subscription_id)
     billing_mirror.subscription(remote.to_dict(), int(remote.created))
     instance.stripe_subscription_id = subscription_id
     instance.checkout_url = None
@@ -261,12 +262,13 @@ def _charge_refunded(charge: StripeObject, row: WebhookEvent) -> list[Job]:
 
 def _invoice_paid_by(payment_intent: str) -> Invoice | None:
     """Ask Stripe which invoice a payment paid (a refund made outside our refund task)."""
-    found = client().v1.invoice_payments.list(
-        {"payment": {"type": "payment_intent", "payment_intent": payment_intent}, "limit": 1}
-    )
-    if not found.data:
-        return None
-    remote = client().v1.invoices.retrieve(str(found.data[0].invoice))
+    with stripe_errors():
+        found = client().v1.invoice_payments.list(
+            {"payment": {"type": "payment_intent", "payment_intent": payment_intent}, "limit": 1}
+        )
+        if not found.data:
+            return None
+        remote = client().v1.invoices.retrieve(str(found.data[0].invoice))
     invoice = billing_mirror.invoice(remote.to_dict())
     if invoice is not None:
         invoice.stripe_payment_intent_id = payment_intent

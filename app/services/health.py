@@ -14,6 +14,7 @@ answers within that whatever is down.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.redis_client import failing_fast
+from workers.providers import registry
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -84,14 +86,16 @@ def _external_checks() -> dict[str, Callable[[], None]]:
     timeout = config["HEALTH_CHECK_TIMEOUT"]
     celery = current_app.extensions["celery"]
     broker, stripe_base = config["CELERY_BROKER_URL"], config["STRIPE_API_BASE"]
-    vultr, contabo = config["VULTR_API_URL"], config["CONTABO_API_URL"]
+    providers = {
+        name: functools.partial(_reach, url, timeout)
+        for name, url in registry.api_urls(config).items()
+    }
     return {
         "broker": lambda: _ping_redis(broker, timeout, config),
         # Answers are awaited for less than the probe waits, so "none" is told apart from
         # a timeout.
         "workers": lambda: _ping_workers(celery, timeout * 0.7),
-        "vultr": lambda: _reach(vultr, timeout),
-        "contabo": lambda: _reach(contabo, timeout),
+        **providers,  # one check per provider, named as the provider
         "stripe": lambda: _reach(stripe_base or STRIPE_DEFAULT_BASE, timeout),
     }
 

@@ -121,10 +121,10 @@ def stopped_notice(job: Job, user: User) -> EmailMessage:
     message = EmailMessage()
     message["To"] = user.email
     message["Subject"] = (
-        f"Your NemoRDP desktop {instance.label} was stopped after {minutes} idle minutes"
+        f"Your NemoRDP desktop {instance.name} was stopped after {minutes} idle minutes"
     )
     message.set_content(
-        f"Hello,\n\nyour desktop {instance.label} ({instance.plan.name}, {instance.region}) had "
+        f"Hello,\n\nyour desktop {instance.name} ({instance.plan.name}, {instance.region}) had "
         f"no Remote Desktop session for {minutes} minutes, so we stopped it as your "
         "auto-shutdown setting asks. Its disk and files are kept.\n\n"
         f"Start it again from {base_url}/app/instances/{instance.id} (or POST "

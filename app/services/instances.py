@@ -34,12 +34,14 @@ ACTIONS: dict[str, tuple[frozenset[str], InstanceStatus]] = {
 }
 
 
-def order(user: User, plan_code: str, os_type: str, region: str) -> Instance:
-    """Create an unpaid order and open its payment page; the paid checkout's webhook
-    starts provisioning. If Stripe cannot be reached, nothing is kept."""
+def order(user: User, plan_code: str, os_type: str, region: str | None) -> Instance:
+    """Create an unpaid order (in the plan's default region unless one is given) and open
+    its payment page; the paid checkout's webhook starts provisioning. If Stripe cannot be
+    reached, nothing is kept."""
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
     if plan is None:
         raise ValidationFailed(fields={"plan": ["Unknown plan."]})
+    region = region or plan.default_region
     if os_type not in {o.value for o in OsType}:
         raise ValidationFailed(fields={"os_type": ["Must be windows or linux."]})
     providers = plan.providers_for(region)

@@ -1,19 +1,21 @@
-"""The one place that builds the official Stripe client from our settings.
+"""The one place that builds the official Stripe client from our settings, and the one
+place Stripe's exceptions are mapped onto the outside-service error pair.
 
 Bounded network retries (the library retries connection errors and 409/429/5xx with
-idempotency keys), explicit timeouts, and a mapping of Stripe's errors onto ours.
+idempotency keys) and explicit timeouts; what still fails leaves `stripe_errors` as a
+`TransientError` (try again later) or a `PermanentError` (Stripe refused).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import stripe
 from flask import current_app
 
 from app.models import Instance, Job, User
-
-
-class StripeUnavailable(Exception):
-    """Stripe could not be reached or failed on its side; try again later."""
+from workers.outside_errors import PermanentError, TransientError
 
 
 def client() -> stripe.StripeClient:
@@ -34,11 +36,30 @@ def client() -> stripe.StripeClient:
     return cached
 
 
-TRANSIENT_ERRORS = (
+_TRANSIENT = (
     stripe.APIConnectionError,
     stripe.RateLimitError,
     stripe.APIError,  # 5xx on Stripe's side
 )
+
+
+@contextmanager
+def stripe_errors() -> Iterator[None]:
+    """Raise Stripe's exceptions in the block as `TransientError` or `PermanentError`.
+
+    Code that expects one particular refusal (a resource already gone) catches
+    ``stripe.InvalidRequestError`` inside the block, before it is mapped.
+    """
+    try:
+        yield
+    except _TRANSIENT as error:
+        raise TransientError(
+            f"Stripe unavailable: {type(error).__name__}", error.http_status
+        ) from None
+    except stripe.StripeError as error:
+        raise PermanentError(
+            f"Stripe refused: {error.user_message or error}", error.http_status
+        ) from None
 
 
 def idempotency_key(action: str, row: Instance | Job | User) -> str:

@@ -1,6 +1,6 @@
 """Machines' traffic as a daily series: recorded by usage polling, read by the usage API.
 
-Providers report recent days (Vultr: the last 31); each poll upserts the days whose
+Providers report recent days (some only the last month); each poll upserts the days whose
 counts changed, so older days stay once the provider forgets them. Traffic growth
 between two polls is also idle evidence for machines whose agent never reports.
 """
@@ -18,6 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Instance, InstanceStatus, InstanceUsage
 from app.models.base import utcnow
+from workers.providers import registry
+from workers.providers.base import Capability
 
 S = InstanceStatus
 BYTES_PER_GB = 1_000_000_000  # decimal gigabytes, as providers bill traffic
@@ -33,14 +35,11 @@ POLLED_STATUSES = (
 )
 
 
-# Providers with no traffic endpoint (their clients' `bandwidth` answers None): their
-# machines never get a daily series, and the usage API says so.
-PROVIDERS_WITHOUT_TRAFFIC = frozenset({"contabo"})
-
-
 def traffic_reported(provider: str | None) -> bool:
-    """Whether daily traffic can be recorded for a machine at this provider."""
-    return provider not in PROVIDERS_WITHOUT_TRAFFIC
+    """Whether daily traffic can be recorded for a machine at this provider: machines at
+    a provider without traffic reporting never get a daily series, and the usage API says
+    so."""
+    return provider is None or registry.supports(provider, Capability.TRAFFIC_REPORTING)
 
 
 class DayTraffic(Protocol):

@@ -10,26 +10,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, _free_port
-
-REDIS_SERVER = Path(sys.executable).parent / "redis-server"
+from devtools.stack.ports import free_port
+from devtools.stack.services import Redis
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(
-        [str(REDIS_SERVER), *options, "--dir", str(directory)], stdout=subprocess.DEVNULL
-    )
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+    server = Redis(tmp_path_factory.mktemp("redis"), free_port(), subprocess.DEVNULL)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def run_bench(script: str, redis_url: str, *options: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from app.models import Instance, Invoice, Job, Subscription, User, WebhookEvent
 from app.models.base import utcnow
+from devtools.stack.stand_ins import LocalStripe
 from tests.support.api import (
     Customer,
     error_of,
@@ -27,7 +28,6 @@ from tests.support.billing import renew, set_card, stripe_api
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
 from tests.support.mailbox import Mailbox
-from tests.support.stripe_process import LocalStripe
 
 
 def _active_machine(customer: Customer, plan: str = "basic") -> dict[str, Any]:
@@ -67,13 +67,13 @@ def test_a_paid_order_is_provisioned_and_mirrored(
 
     summary = client.get("/api/billing/subscription").get_json()
     assert summary["status"] == "active" and summary["plan_name"] == "Basic"
-    assert summary["amount"] == 2900 and summary["currency"] == "usd"
+    assert summary["amount_cents"] == 2900 and summary["currency"] == "usd"
     assert summary["cancel_at_period_end"] is False
     assert summary["current_period_end"] > summary["current_period_start"]
     [listed] = summary["subscriptions"]
     assert listed["instance_id"] == instance_id and listed["id"] == summary["subscription_id"]
     invoices = wait_until(lambda: client.get("/api/billing/invoices").get_json()["items"])
-    assert invoices[0]["status"] == "paid" and invoices[0]["amount_paid"] == 2900
+    assert invoices[0]["status"] == "paid" and invoices[0]["amount_paid_cents"] == 2900
     instance = client.get(f"/api/instances/{instance_id}").get_json()
     assert instance["checkout_url"] is None
 
@@ -120,13 +120,13 @@ def test_a_plan_upgrade_is_invoiced_then_the_machine_is_resized(
     preview = client.get(
         f"/api/billing/upgrade-preview?instance_id={instance['id']}&new_plan=performance"
     ).get_json()
-    assert 0 < preview["amount_due"] <= 5900 - 2900 and preview["currency"] == "usd"
+    assert 0 < preview["amount_due_cents"] <= 5900 - 2900 and preview["currency"] == "usd"
 
     response = customer.post(
         "/api/billing/upgrade-plan", json={"instance_id": instance["id"], "new_plan": "performance"}
     )
     assert response.status_code == 202, response.get_json()
-    assert response.get_json()["proration"]["amount_due"] > 0
+    assert response.get_json()["proration"]["amount_due_cents"] > 0
     job = wait_for_job(customer, response.get_json()["job"]["id"])
     assert job["state"] == "succeeded", job
 
@@ -247,7 +247,8 @@ def test_terminating_a_machine_cancels_its_subscription(
 
     wait_until(lambda: stripe_api().v1.subscriptions.retrieve(subscription_id).status == "canceled")
     wait_until(lambda: _subscription(database, instance["id"]).status == "canceled")
-    assert client.get("/api/billing/subscription").get_json()["status"] == "none"
+    summary = client.get("/api/billing/subscription").get_json()
+    assert summary["status"] == "no_active_subscription"
 
 
 def test_replayed_webhooks_change_nothing_twice(

@@ -123,7 +123,7 @@ def test_a_payment_for_an_order_already_closed_is_refunded_in_full(
     assert pay(placed["checkout_url"]).status_code == 303
 
     invoice = _refunded_invoice(customer)
-    assert invoice["amount_paid"] == 2900 and invoice["amount_refunded"] == 2900
+    assert invoice["amount_paid_cents"] == 2900 and invoice["amount_refunded_cents"] == 2900
     instance = _instance(database, instance_id)
     [refund] = _refunds(instance)
     assert refund.amount == 2900 and refund.status == "succeeded"
@@ -160,7 +160,7 @@ def test_an_order_terminated_after_paying_before_its_webhook_is_refunded_once(
     _resume_billing(app)
 
     invoice = _refunded_invoice(customer)
-    assert invoice["amount_refunded"] == 2900
+    assert invoice["amount_refunded_cents"] == 2900
     instance = _instance(database, instance_id)
     assert [refund.amount for refund in _refunds(instance)] == [2900]
     wait_until(lambda: not invariants.undelivered_kept_nothing(database.engine, stripe_api()))
@@ -185,7 +185,7 @@ def test_a_provision_failing_everywhere_is_cancelled_refunded_and_explained(
     assert job["state"] == "failed" and "gave up after" in job["error"]
 
     invoice = _refunded_invoice(customer)
-    assert invoice["amount_refunded"] == invoice["amount_paid"] == 2900
+    assert invoice["amount_refunded_cents"] == invoice["amount_paid_cents"] == 2900
     instance = _instance(database, instance_id)
     assert instance.status == "failed" and instance.provider == "contabo"  # both were tried
     subscription_id = str(instance.stripe_subscription_id)
@@ -209,7 +209,7 @@ def test_a_provider_that_keeps_failing_is_given_up_for_another_offering_the_plan
     assert instance.delivered_at is not None
     assert vultr.machines() == [] and len(contabo.machines()) == 1
     items = customer.get("/api/billing/invoices").get_json()["items"]
-    assert [(i["amount_paid"], i["refunded"]) for i in items] == [(2900, False)]
+    assert [(i["amount_paid_cents"], i["refunded"]) for i in items] == [(2900, False)]
 
 
 def test_deleting_an_account_closes_its_unpaid_orders_and_erases_it_at_stripe(

@@ -88,7 +88,7 @@ def test_a_double_clicked_cancel_makes_one_job(
         second = customer.post(
             "/api/billing/cancel-subscription", json={"instance_id": instance_id}
         )
-        every = customer.post("/api/billing/cancel-subscription", json={})
+        every = customer.post("/api/billing/cancel-subscription", json={"all": True})
     finally:
         celery.control.add_consumer("billing", reply=True, timeout=0.5)
 

@@ -12,12 +12,12 @@ from flask import Flask
 
 from app.tasking import QUEUES
 from config import TestConfig
+from devtools.stack.platform import Worker
+from devtools.stack.stand_ins import LocalStripe
 from tests.conftest import ARTIFACTS
-from tests.faults.processes import Worker
 from tests.faults.stack import Stack
 from tests.support.emulators import EmulatorHandle
 from tests.support.mailbox import Mailbox
-from tests.support.stripe_process import LocalStripe
 
 # A killed worker's unacknowledged tasks go back to their queue when a worker starts and
 # finds them older than the visibility timeout (two hours in production, where the
@@ -77,7 +77,7 @@ def own_worker(
         **worker_env,
     }
     with open(ARTIFACTS / "faults-worker.log", "ab") as log:
-        killable = KillableWorker(celery, Worker(celery, env, log))
+        killable = KillableWorker(celery, Worker(env, log, celery=celery))
         killable.start()
         try:
             yield killable

@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.services.billing import LIVE_SUBSCRIPTION_STATES
 from tests.support.emulators import EmulatorHandle
+from tests.support.factories import label_of
 
 S = InstanceStatus
 # Orders that have (or should have) no machine at a provider.
@@ -55,15 +56,15 @@ def machines(engine: Engine, emulators: Mapping[str, EmulatorHandle]) -> list[st
             found.setdefault(_label(machine), []).append(provider)
     problems = []
     for instance in instances:
-        held = found.pop(instance.label, [])
+        held = found.pop(label_of(instance), [])
         if instance.status in MACHINELESS:
             if held:
-                problems.append(f"{instance.label} is {instance.status} but has machines {held}")
+                problems.append(f"{instance.name} is {instance.status} but has machines {held}")
             continue
         if held != [instance.provider]:
-            problems.append(f"{instance.label} ({instance.status}) has machines {held}")
+            problems.append(f"{instance.name} ({instance.status}) has machines {held}")
         if instance.id not in paying:
-            problems.append(f"{instance.label} runs but no live subscription pays for it")
+            problems.append(f"{instance.name} runs but no live subscription pays for it")
     problems += [f"orphan machine {label} at {where}" for label, where in found.items()]
     return problems
 

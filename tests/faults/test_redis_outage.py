@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Job, WebhookEvent
 from config import BaseConfig
-from tests.faults.processes import Beat
+from devtools.stack.platform import Beat
 from tests.faults.stack import WEBHOOK_SECRET, Stack
 from tests.faults.web_customer import WebCustomer
 from tests.support.billing import signature

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.models import WebhookEvent
+from devtools.stack.stand_ins import LocalStripe
 from tests.faults import invariants
 from tests.faults.conftest import KillableWorker
 from tests.faults.machines import active_machine, paid_invoices, subscription_of
@@ -23,7 +24,6 @@ from tests.support.api import Customer, wait_for_job
 from tests.support.billing import stripe_api
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
-from tests.support.stripe_process import LocalStripe
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,6 @@ ones per address and per account on the routes that check a password or a code."
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +14,8 @@ from werkzeug.test import TestResponse
 
 from app.security.rate_limits import limiter
 from config import TestConfig
+from devtools.stack.platform import Web
+from devtools.stack.ports import free_port
 from tests.hardening.conftest import ProxiedClient
 from tests.support.accounts import totp_code
 from tests.support.api import PASSWORD, error_of, unique_email
@@ -149,46 +147,19 @@ def test_two_factor_codes_are_limited_per_account_across_addresses_and_challenge
 
 
 # -- several gunicorn workers share the counts -------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def gunicorn_url(app: Flask) -> Iterator[str]:
     """The app under gunicorn with four workers and a limit of 20 requests a minute."""
-    port = _free_port()
-    log = open(ROOT / "test-artifacts" / "gunicorn.log", "ab")  # noqa: SIM115
     env = {
         **os.environ,
         "DATABASE_URL": TestConfig.SQLALCHEMY_DATABASE_URI,
         "RATELIMIT_GLOBAL": "20 per minute",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/api/nothing-here", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    "gunicorn did not start; see test-artifacts/gunicorn.log"
-                ) from None
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with open(ROOT / "test-artifacts" / "gunicorn.log", "ab") as log:
+        web = Web(free_port(), env, log, workers=4)
+        web.start()
+        yield web.url
+        web.stop()
 
 
 def test_the_limit_holds_across_gunicorn_workers(gunicorn_url: str) -> None:

@@ -150,4 +150,3 @@ def test_every_alert_key_in_the_code_is_documented_and_every_documented_one_rais
         for key in re.findall(r"Alert\(\s*f?\"(\w+)[:\"]", text)
     }
     assert raised == documented
-

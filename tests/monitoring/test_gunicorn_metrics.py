@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,31 +13,25 @@ import httpx
 import psutil
 import pytest
 
+from devtools.stack.platform import Web
+from devtools.stack.ports import free_port
 from tests.monitoring.scrape import parse, value
-from tests.support.emulators import first_answer, free_port, wait_until
+from tests.support.emulators import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 REQUESTS = 30
 
 
-class Gunicorn:
+class Gunicorn(Web):
+    """The app under gunicorn with several workers, its metrics files in ``metrics_dir``."""
+
     def __init__(self, metrics_dir: Path) -> None:
         self.metrics_dir = metrics_dir
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"),
-                *("--workers", str(WORKERS), "--bind", self.url[len("http://") :], "wsgi:app"),
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        super().__init__(free_port(), env, subprocess.DEVNULL, workers=WORKERS)
 
     def worker_pids(self) -> set[int]:
-        return {child.pid for child in psutil.Process(self.process.pid).children()}
+        return {child.pid for child in psutil.Process(self.pid).children()}
 
     def live_gauge_pids(self) -> set[int]:
         return {int(path.stem.rsplit("_", 1)[1]) for path in self.metrics_dir.glob("gauge_live*")}
@@ -50,12 +43,11 @@ class Gunicorn:
 @pytest.fixture()
 def gunicorn(tmp_path: Path, app: object) -> Iterator[Gunicorn]:
     server = Gunicorn(tmp_path)
-    first_answer(lambda: httpx.get(f"{server.url}/metrics", timeout=2), timeout=30)
+    server.start()
     # Every worker has imported the app (and so written its live gauge file) once all are up.
     wait_until(lambda: len(server.live_gauge_pids() & server.worker_pids()) == WORKERS, 30)
     yield server
-    server.process.terminate()
-    server.process.wait(timeout=20)
+    server.stop()
 
 
 def test_requests_served_by_several_workers_add_up_and_survive_a_dead_worker(

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools.emulators.core import BackgroundServer
-from tests.monitoring.conftest import RedisServer, settings
+from devtools.stack.services import Redis
+from tests.monitoring.conftest import settings
 from tests.support.emulators import free_port
 
 ALL_CHECKS = {"database", "redis", "broker", "workers", "vultr", "contabo", "stripe"}
@@ -70,9 +71,7 @@ def test_no_worker_listening_is_degraded_but_still_200(isolated_app: Flask) -> N
     assert body["checks"]["redis"]["status"] == "healthy"
 
 
-def test_a_killed_redis_is_unhealthy_and_503(
-    isolated_app: Flask, private_redis: RedisServer
-) -> None:
+def test_a_killed_redis_is_unhealthy_and_503(isolated_app: Flask, private_redis: Redis) -> None:
     private_redis.stop()
     status, body = _health(isolated_app.test_client())
     assert status == 503

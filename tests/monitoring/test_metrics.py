@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.monitoring.conftest import RedisServer
+from devtools.stack.services import Redis
 from tests.monitoring.scrape import names, parse, scrape, value
 from tests.support.api import Customer, order, wait_for_job
 from tests.support.database import Database
@@ -108,7 +108,7 @@ def test_queue_lengths_are_read_from_the_broker(isolated_app: Flask) -> None:
 
 
 def test_a_source_that_is_down_is_reported_and_the_rest_still_served(
-    isolated_app: Flask, private_redis: RedisServer
+    isolated_app: Flask, private_redis: Redis
 ) -> None:
     private_redis.stop()
     samples = scrape(isolated_app.test_client())

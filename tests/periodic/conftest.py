@@ -18,7 +18,7 @@ from app.models.base import utcnow
 from tests.support.api import Customer
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
-from tests.support.factories import make_instance
+from tests.support.factories import label_of, make_instance
 
 
 def ago(**delta: float) -> datetime:
@@ -71,7 +71,7 @@ def running_instance(
 ) -> Instance:
     """An active instance whose machine runs at the Vultr emulator under our label."""
     instance = make_instance(database, user_id, provider_id=None, **fields)
-    machine_id = vultr_machine(vultr, instance.label)
+    machine_id = vultr_machine(vultr, label_of(instance))
     set_instance(database, instance.id, provider_id=machine_id)
     instance.provider_id = machine_id
     return instance

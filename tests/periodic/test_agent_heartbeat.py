@@ -27,7 +27,7 @@ from tests.periodic.conftest import ago, set_instance
 from tests.support.api import Customer, error_of, wait_for_job
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle
-from tests.support.factories import make_instance
+from tests.support.factories import label_of, make_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 LINUX_AGENT = ROOT / "agent" / "linux" / "nemordp-agent.sh"
@@ -230,7 +230,7 @@ def test_provisioning_installs_the_agent_with_a_token_only_the_machine_holds(
     instance = database.scalar(select(Instance))
     assert instance is not None and instance.agent_token_digest is not None
 
-    user_data = _user_data(vultr, instance.label)
+    user_data = _user_data(vultr, label_of(instance))
     if os_type == "linux":
         assert "nemordp-agent.timer" in user_data
         encoded = re.findall(r"content: (\S+)", user_data)

@@ -45,7 +45,7 @@ def test_idle_machines_are_stopped_their_owner_emailed_and_start_brings_them_bac
         wait_for_status(database, instance.id, "stopped")
         machine = next(m for m in vultr.machines() if m["id"] == instance.provider_id)
         assert machine["power_status"] == "stopped"
-        mail = wait_for_mail(inbox, owner.email, instance.label)
+        mail = wait_for_mail(inbox, owner.email, instance.name)
         body = mail.get_content()
         assert "30 minutes" in body and f"/api/instances/{instance.id}/start" in body
     jobs = database.scalars(select(Job).order_by(Job.id))
@@ -132,4 +132,4 @@ def test_a_second_run_stops_nothing_twice_and_owners_without_notifications_get_n
     wait_for_status(database, instance.id, "stopped")
     run_task(app, "periodic.stop_idle")
     assert [j.kind for j in database.scalars(select(Job))] == ["stop"]
-    assert not any(instance.label in str(m["Subject"]) for m in mails_to(inbox, owner.email))
+    assert not any(instance.name in str(m["Subject"]) for m in mails_to(inbox, owner.email))

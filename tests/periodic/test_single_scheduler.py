@@ -5,8 +5,6 @@ holder dies."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,35 +14,27 @@ import pytest
 import redis
 from flask import Flask
 
+from devtools.stack.platform import Beat as BeatProcess
 from tests.support.emulators import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 SENT = "Sending due task stop-idle (periodic.stop_idle)"
 INTERVAL = 1  # seconds between two firings of the test's entry
 WATCH = 6  # seconds both schedulers run side by side
 
 
-class Beat:
+class Beat(BeatProcess):
+    """``celery beat`` started at once, its output in ``log``, which tells what it sent."""
+
     def __init__(self, log: Path, env: dict[str, str]) -> None:
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        self.log_path = log
+        super().__init__(env, log.open("wb"))
+        self.start()
 
     def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def sends(self) -> int:
         return self.text().count(SENT)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
 
 
 @pytest.fixture()

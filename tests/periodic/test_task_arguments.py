@@ -27,7 +27,7 @@ from tests.support.accounts import wait_for_mail
 from tests.support.api import Customer
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
-from tests.support.factories import make_instance
+from tests.support.factories import label_of, make_instance
 from tests.support.mailbox import Mailbox
 from workers.providers.registry import PROVIDERS
 
@@ -94,7 +94,8 @@ def test_tasks_sent_by_the_scheduled_work_carry_only_ids(
     set_preferences(database, owner, auto_shutdown=True, idle_minutes=30)
     idle = running_instance(database, vultr, owner.id)
     set_instance(database, idle.id, last_heartbeat_at=ago(minutes=1), last_accessed=ago(hours=2))
-    vultr_machine(vultr, "nemordp-424242")  # an orphan, so reconciliation reports
+    ended = make_instance(database, owner.id, status="terminated", provider_id=None)
+    vultr_machine(vultr, label_of(ended))  # an orphan, so reconciliation reports
     stuck = make_instance(database, owner.id, status="restarting")
     database.add(
         Job(
@@ -114,7 +115,7 @@ def test_tasks_sent_by_the_scheduled_work_carry_only_ids(
     wait_for_mail(inbox, "ops@nemordp.local", "restart job")
     run_task(app, "periodic.stop_idle")
     wait_until(lambda: status_of(database, idle.id) == "stopped")
-    wait_for_mail(inbox, owner.email, idle.label)
+    wait_for_mail(inbox, owner.email, idle.name)
 
     names = {e["name"] for e in task_events.events if e.get("name")}
     assert {

@@ -33,12 +33,13 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture()
 def production(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Production settings that start; each test spoils one of them."""
-    monkeypatch.setenv("DATABASE_URL", "postgresql://db/nemordp")
     for name, value in (
+        ("SQLALCHEMY_DATABASE_URI", "postgresql://db/nemordp"),
         ("SECRET_KEY", STRONG_SECRET),
         ("ENCRYPTION_KEYS", Fernet.generate_key().decode()),
         ("STRIPE_SECRET_KEY", "sk_live_" + STRONG_SECRET),
         ("STRIPE_WEBHOOK_SECRET", "whsec_" + STRONG_SECRET),
+        ("INSTALL_ID", "a1b2c3d4"),
     ):
         monkeypatch.setattr(config.ProductionConfig, name, value)
     return monkeypatch

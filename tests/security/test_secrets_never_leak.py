@@ -20,7 +20,6 @@ import os
 import re
 import secrets as random
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -34,10 +33,11 @@ from flask import Flask, Response, request_finished
 from flask.testing import FlaskClient
 
 from app.logs import ContextFilter, RedactingJsonFormatter, Redactor
+from devtools.stack.platform import Web
 from tests.periodic.test_task_arguments import TaskEvents
 from tests.support.accounts import link_token, totp_code, wait_for_mail
 from tests.support.api import PASSWORD, Customer, error_of, order, wait_for_job
-from tests.support.emulators import EmulatorHandle, first_answer, free_port, wait_until
+from tests.support.emulators import EmulatorHandle, free_port, wait_until
 from tests.support.mailbox import Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,33 +248,24 @@ def test_no_secret_reaches_logs_error_bodies_task_arguments_or_metrics(
 def test_the_tokens_of_e_mailed_links_stay_out_of_the_access_log(
     tmp_path: Path, app: Flask
 ) -> None:
-    """A reset or confirmation link carries its token in the query string: gunicorn, run as
-    the Procfile runs it, logs requests without it, and without the Referer that the
-    page's own assets are fetched with (it holds the same URL)."""
+    """A reset or confirmation link carries its token in the query string: gunicorn, run with
+    the production settings (gunicorn.conf.py), logs requests without it, and without the
+    Referer that the page's own assets are fetched with (it holds the same URL)."""
     access_log = tmp_path / "access.log"
-    address = f"127.0.0.1:{free_port()}"
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "1"),
-            *("--bind", address, "--access-logfile", str(access_log), "wsgi:app"),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    options = ("--access-logfile", str(access_log))
+    server = Web(free_port(), env, subprocess.DEVNULL, workers=1, options=options)
+    server.start()
     try:
-        first_answer(lambda: httpx.get(f"http://{address}/api/support/faq", timeout=2), 30)
         tokens = [random.token_urlsafe(24) for _ in range(2)]
         for page, token in zip(("reset-password", "confirm-email"), tokens, strict=True):
-            link = f"http://{address}/{page}?token={token}"
+            link = f"{server.url}/{page}?token={token}"
             assert httpx.get(link, timeout=10).status_code == 200
-            asset = httpx.get(f"http://{address}/static/css/app.css", headers={"Referer": link})
+            asset = httpx.get(f"{server.url}/static/css/app.css", headers={"Referer": link})
             assert asset.status_code == 200
         wait_until(lambda: access_log.read_text().count("/static/css/app.css") == 2, 10)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
     logged = access_log.read_text()
     assert "GET /reset-password" in logged and "GET /confirm-email" in logged
     assert [token for token in tokens if token in logged] == []

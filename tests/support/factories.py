@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import select
 
 from app.models import Instance, InstanceStatus, Plan
+from app.models.instance import machine_label
 from tests.support.database import Database
 
 
@@ -31,3 +33,8 @@ def make_instance(
     instance = Instance(user_id=user_id, plan_id=plan_id, status=status, **values)
     database.add(instance)
     return instance
+
+
+def label_of(instance: Instance) -> str:
+    """The label the platform gives this instance's machine (the test settings' install)."""
+    return machine_label(os.environ["INSTALL_ID"], instance.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import update
 
 from app.models import Job
 from app.models.base import utcnow
+from devtools.stack.platform import Worker
 from tests.support.api import Customer, order, wait_for_job
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
@@ -115,7 +115,7 @@ def test_a_machine_that_never_boots_is_destroyed_at_the_deadline(
 
 
 def test_a_worker_killed_mid_create_leaves_exactly_one_machine(
-    client: FlaskClient, vultr: EmulatorHandle, worker: subprocess.Popen[bytes]
+    client: FlaskClient, vultr: EmulatorHandle, worker: Worker
 ) -> None:
     vultr.inject("create", "slow_response", delay=1.2)
     customer = Customer(client)

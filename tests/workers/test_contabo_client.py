@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing
 from typing import Any
 
@@ -21,19 +22,20 @@ from tests.support.emulators import (
     serving,
     wait_until,
 )
+from workers.outside_errors import PermanentError, TransientError
 from workers.providers.base import (
+    Capability,
     CreateRequest,
     Machine,
     MachineNotFound,
     MachineState,
-    PermanentProviderError,
-    TransientProviderError,
 )
 from workers.providers.contabo import (
     UBUNTU_22_04_IMAGE_ID,
     WINDOWS_SERVER_2022_IMAGE_ID,
     ContaboClient,
 )
+from workers.providers.throttle import Throttle
 from workers.rdp_probe import probe
 
 RDP_PORT = 33892
@@ -193,7 +195,7 @@ def test_wrong_api_credentials_are_permanent_and_not_repeated_in_the_error(
 ) -> None:
     contabo = make_client(credentials={"password": "wrong-api-password"})
 
-    with pytest.raises(PermanentProviderError) as refused:
+    with pytest.raises(PermanentError) as refused:
         contabo.get("202500001")
 
     assert refused.value.status == 401
@@ -207,7 +209,7 @@ def test_the_token_endpoint_failing_is_transient(
 ) -> None:
     admin.inject("token", "error_500")
 
-    with pytest.raises(TransientProviderError) as failed:
+    with pytest.raises(TransientError) as failed:
         contabo.start("202500001")
 
     assert failed.value.status == 500
@@ -270,14 +272,14 @@ def test_configured_image_ids_replace_the_defaults(
 ) -> None:
     contabo = make_client(image_ids={"windows": UBUNTU_22_04_IMAGE_ID})
 
-    with pytest.raises(PermanentProviderError, match="defaultUser"):
+    with pytest.raises(PermanentError, match="defaultUser"):
         contabo.create(desk())  # Ubuntu refuses the administrator user: the id was used
 
 
 def test_a_password_breaking_contabos_rules_is_permanent_and_names_the_rule(
     contabo: ContaboClient, admin: EmulatorHandle
 ) -> None:
-    with pytest.raises(PermanentProviderError) as refused:
+    with pytest.raises(PermanentError) as refused:
         contabo.create(desk(password="lowercase-only-1!!"))
 
     assert refused.value.status == 400
@@ -292,7 +294,7 @@ def test_an_order_missing_a_field_is_refused_before_reaching_contabo(
     contabo: ContaboClient, admin: EmulatorHandle, missing: str
 ) -> None:
     # Contabo would accept it and order a default machine: only `period` is required there.
-    with pytest.raises(PermanentProviderError, match=missing):
+    with pytest.raises(PermanentError, match=missing):
         contabo.create(desk(**{missing: ""}))
 
     assert admin.calls() == {}
@@ -301,7 +303,7 @@ def test_an_order_missing_a_field_is_refused_before_reaching_contabo(
 def test_an_unknown_os_type_is_refused_before_reaching_contabo(
     contabo: ContaboClient, admin: EmulatorHandle
 ) -> None:
-    with pytest.raises(PermanentProviderError, match="os_type"):
+    with pytest.raises(PermanentError, match="os_type"):
         contabo.create(desk(os_type="bsd"))
 
     assert admin.calls() == {}
@@ -450,7 +452,7 @@ def test_destroying_a_machine_contabo_does_not_show_by_id_yet_is_transient(
     admin.settings(not_found_seconds=0.5)
     machine = contabo.create(desk())
 
-    with pytest.raises(TransientProviderError, match="too new"):
+    with pytest.raises(TransientError, match="too new"):
         contabo.destroy(machine.provider_id)  # a 404 here must not count as "gone"
 
     assert admin.machines()[0]["cancelDate"] == ""
@@ -466,7 +468,7 @@ def test_a_422_on_cancel_for_a_live_machine_is_not_swallowed(
     wait_until(lambda: found(contabo, machine.provider_id), timeout=5)
     admin.inject("cancel", "permanent", status=422, message="Instance is locked")
 
-    with pytest.raises(PermanentProviderError) as refused:
+    with pytest.raises(PermanentError) as refused:
         contabo.destroy(machine.provider_id)
 
     assert (refused.value.status, refused.value.message) == (422, "Instance is locked")
@@ -475,10 +477,11 @@ def test_a_422_on_cancel_for_a_live_machine_is_not_swallowed(
 def test_resize_is_refused_as_permanent_without_calling_contabo(
     contabo: ContaboClient, admin: EmulatorHandle
 ) -> None:
-    with pytest.raises(PermanentProviderError, match="cannot change the product"):
+    with pytest.raises(PermanentError, match="cannot change the product"):
         contabo.resize("202500001", "V97")
 
     assert admin.calls() == {}
+    assert not ContaboClient.can(Capability.RESIZE)  # so plan changes are refused up front
 
 
 def test_bandwidth_is_none_because_contabo_has_no_traffic_endpoint(
@@ -486,6 +489,7 @@ def test_bandwidth_is_none_because_contabo_has_no_traffic_endpoint(
 ) -> None:
     assert contabo.bandwidth("202500001") is None
     assert admin.calls() == {}
+    assert not ContaboClient.can(Capability.TRAFFIC_REPORTING)  # the usage API says so
 
 
 @pytest.mark.parametrize(
@@ -540,7 +544,7 @@ def list_all(contabo: ContaboClient, _provider_id: str) -> list[Machine]:
 def test_a_get_gives_up_after_two_retries(contabo: ContaboClient, admin: EmulatorHandle) -> None:
     admin.inject("list", "error_500", count=5)
 
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         list(contabo.list_machines())
 
     assert admin.calls()["list"] == 3
@@ -586,7 +590,7 @@ def test_a_transient_failure_is_raised_at_once_with_the_retry_hint(
     machine = contabo.create(desk())
     admin.inject(operation, kind, **options)
 
-    with pytest.raises(TransientProviderError) as failed:
+    with pytest.raises(TransientError) as failed:
         action(contabo, machine.provider_id)
 
     assert (failed.value.status, failed.value.retry_after) == (status, retry_after)
@@ -599,7 +603,7 @@ def test_a_timeout_is_transient(make_client: ClientFactory, admin: EmulatorHandl
     admin.inject("start", "timeout")
     started = time.monotonic()
 
-    with pytest.raises(TransientProviderError, match="timed out"):
+    with pytest.raises(TransientError, match="timed out"):
         impatient.start(machine.provider_id)
 
     assert time.monotonic() - started < 1.5
@@ -610,14 +614,14 @@ def test_a_reset_connection_is_transient(contabo: ContaboClient, admin: Emulator
     machine = contabo.create(desk())
     admin.inject("shutdown", "reset")
 
-    with pytest.raises(TransientProviderError, match="no answer"):
+    with pytest.raises(TransientError, match="no answer"):
         contabo.stop(machine.provider_id)
 
 
 def test_a_failed_create_is_not_retried(contabo: ContaboClient, admin: EmulatorHandle) -> None:
     admin.inject("create", "error_500")
 
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         contabo.create(desk())
 
     assert admin.calls()["create"] == 1
@@ -629,7 +633,7 @@ def test_a_create_whose_answer_is_lost_is_found_by_label_and_in_the_audit_log(
 ) -> None:
     admin.inject("create", "lost_response")
 
-    with pytest.raises(TransientProviderError) as lost:
+    with pytest.raises(TransientError) as lost:
         contabo.create(desk("nemordp-7"))
 
     assert admin.calls()["create"] == 1
@@ -647,10 +651,10 @@ def test_another_4xx_is_permanent_with_contabos_message(
     machine = contabo.create(desk())
     admin.inject("start", "permanent", status=402, message="Payment required")
 
-    with pytest.raises(PermanentProviderError) as refused:
+    with pytest.raises(PermanentError) as refused:
         contabo.start(machine.provider_id)
 
-    assert type(refused.value) is PermanentProviderError
+    assert type(refused.value) is PermanentError
     assert (refused.value.status, refused.value.message) == (402, "Payment required")
 
 
@@ -665,7 +669,7 @@ def test_secrets_and_tokens_never_reach_the_logs(
 
     machine = contabo.create(desk(label="nemordp-2"))
     admin.inject("create", "error_500")
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         contabo.create(desk(label="nemordp-3"))  # a failure logs the most
     tokens = set(emulator.access_tokens) | set(emulator.refresh_tokens)
     admin.http.post("/tokens/revoke").raise_for_status()
@@ -678,3 +682,24 @@ def test_secrets_and_tokens_never_reach_the_logs(
         assert secret not in logged
     assert emulator.grants == ["password", "refresh_token", "password"]
     assert not any(token in logged for token in tokens)
+
+
+# -- throttle ---------------------------------------------------------------------------------
+def test_the_throttle_keeps_a_burst_under_the_limit(
+    make_client: ClientFactory, admin: EmulatorHandle
+) -> None:
+    contabo = make_client(throttle=Throttle("15/second", f"test-{uuid.uuid4()}"))
+    list(contabo.list_machines())  # the token first
+    admin.settings(rate_limit_per_second=20)
+
+    def one(_: int) -> list[Machine] | Exception:
+        try:
+            return list(contabo.list_machines())
+        except TransientError as exc:
+            return exc
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(40)))
+
+    assert all(isinstance(r, list) for r in results)
+    assert admin.calls()["list"] == 41  # not one 429, so not one retry

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from app.models.instance import machine_label
 from tests.support.api import Customer, order, wait_for_job
 from tests.support.emulators import EmulatorHandle
 
@@ -54,7 +56,8 @@ def _provisioned(
     credentials: dict[str, str] = customer.get(
         f"/api/instances/{instance_id}/credentials"
     ).get_json()
-    [machine] = [m for m in emulator.machines() if m[LABEL_FIELD[provider]] == instance["name"]]
+    label = machine_label(os.environ["INSTALL_ID"], instance_id)
+    [machine] = [m for m in emulator.machines() if m[LABEL_FIELD[provider]] == label]
     return credentials, machine
 
 

@@ -26,15 +26,14 @@ from tests.support.emulators import (
     serving,
     wait_until,
 )
+from workers.outside_errors import PermanentError, TransientError
 from workers.providers.base import (
     CreateRequest,
     Machine,
     MachineNotFound,
     MachineState,
-    PermanentProviderError,
-    TransientProviderError,
 )
-from workers.providers.throttle import Throttle
+from workers.providers.throttle import NoSlot, Throttle
 from workers.providers.vultr import VultrClient, hostname_for
 from workers.rdp_probe import probe
 
@@ -158,7 +157,7 @@ def test_the_os_type_picks_the_configured_os_id(
     order(client, label="lin", os_type="linux")
 
     assert sorted(m["os_id"] for m in admin.machines()) == [371, 2284]
-    with pytest.raises(PermanentProviderError):
+    with pytest.raises(PermanentError):
         order(client, label="bsd", os_type="freebsd")
     assert len(admin.machines()) == 2
 
@@ -234,10 +233,10 @@ def test_shrinking_the_disk_is_a_permanent_error_with_vultrs_message(
 ) -> None:
     created = order(vultr_client, plan="vcg-a100-1c-6g-4vram")
 
-    with pytest.raises(PermanentProviderError) as caught:
+    with pytest.raises(PermanentError) as caught:
         vultr_client.resize(created.provider_id, "vc2-1c-1gb")
 
-    assert type(caught.value) is PermanentProviderError  # not MachineNotFound
+    assert type(caught.value) is PermanentError  # not MachineNotFound
     assert caught.value.status == 400
     assert "smaller disk" in caught.value.message
     assert vultr_client.get(created.provider_id).plan == "vcg-a100-1c-6g-4vram"
@@ -329,7 +328,7 @@ def test_a_transient_failure_is_raised_at_once_with_the_retry_hint(
     created = order(vultr_client)
     admin.inject(operation, kind, **options)
 
-    with pytest.raises(TransientProviderError) as caught:
+    with pytest.raises(TransientError) as caught:
         action(vultr_client, created.provider_id)
 
     assert (caught.value.status, caught.value.retry_after) == (status, retry_after)
@@ -355,7 +354,7 @@ def test_a_get_gives_up_after_two_retries(vultr_client: VultrClient, admin: Emul
     created = order(vultr_client)
     admin.inject("get", "error_500", count=5)
 
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         vultr_client.get(created.provider_id)
 
     assert admin.calls()["get"] == 3
@@ -368,7 +367,7 @@ def test_a_timeout_is_transient(
     created = order(client)
     admin.inject("reboot", "timeout")  # the emulator holds the answer for 2 s
 
-    with pytest.raises(TransientProviderError) as caught:
+    with pytest.raises(TransientError) as caught:
         client.reboot(created.provider_id)
 
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
@@ -379,7 +378,7 @@ def test_a_reset_connection_is_transient(vultr_client: VultrClient, admin: Emula
     created = order(vultr_client)
     admin.inject("halt", "reset")
 
-    with pytest.raises(TransientProviderError) as caught:
+    with pytest.raises(TransientError) as caught:
         vultr_client.stop(created.provider_id)
 
     assert isinstance(caught.value.__cause__, httpx.TransportError)
@@ -392,7 +391,7 @@ def test_a_lost_create_response_is_transient_and_the_label_adopts_the_machine(
 ) -> None:
     admin.inject("create", "lost_response")
 
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         order(vultr_client, label="nemordp-77")
 
     assert admin.calls()["create"] == 1  # never re-sent
@@ -407,10 +406,10 @@ def test_a_bad_api_key_is_a_permanent_401(
 ) -> None:
     client = make_client(api_key=api_key)
 
-    with pytest.raises(PermanentProviderError) as caught:
+    with pytest.raises(PermanentError) as caught:
         list(client.list_machines())
 
-    assert type(caught.value) is PermanentProviderError
+    assert type(caught.value) is PermanentError
     assert caught.value.status == 401
     assert "Invalid API token" in caught.value.message
 
@@ -443,7 +442,7 @@ def _burst(client: VultrClient, provider_id: str, count: int) -> list[Machine | 
     def one(_: int) -> Machine | Exception:
         try:
             return client.get(provider_id)
-        except TransientProviderError as exc:
+        except TransientError as exc:
             return exc
 
     with ThreadPoolExecutor(8) as pool:
@@ -475,12 +474,24 @@ def test_the_throttle_keeps_a_burst_under_the_limit(
     assert admin.calls()["get"] == 50  # not one 429, so not one retry
 
 
+def test_a_get_the_throttle_gives_no_slot_is_not_retried_inline(
+    make_client: Callable[..., VultrClient], admin: EmulatorHandle
+) -> None:
+    client = make_client(throttle=Throttle("1/second", f"test-{uuid.uuid4()}", max_wait=0.2))
+    created = order(client)  # takes the one slot of this second
+
+    with pytest.raises(NoSlot):
+        client.get(created.provider_id)
+
+    assert "get" not in admin.calls()
+
+
 def test_a_full_throttle_gives_up_after_its_max_wait() -> None:
     throttle = Throttle("3/minute", f"test-{uuid.uuid4()}", max_wait=0.2)
     for _ in range(3):
         throttle.wait()
 
-    with pytest.raises(TransientProviderError) as caught:
+    with pytest.raises(TransientError) as caught:
         throttle.wait()
 
     assert caught.value.retry_after is not None and caught.value.retry_after > 1
@@ -495,6 +506,6 @@ def test_a_redis_throttle_is_shared_by_worker_processes() -> None:
     )
     subprocess.run([sys.executable, "-c", other_process], cwd=ROOT, check=True, timeout=30)
 
-    with pytest.raises(TransientProviderError):
+    with pytest.raises(TransientError):
         Throttle("5/minute", key, url, max_wait=0.2).wait()
     Throttle("5/minute", key, "memory://", max_wait=0.2).wait()  # a separate window

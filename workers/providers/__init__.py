@@ -1,1 +1,2 @@
-"""Cloud providers behind one interface; `registry.client_for(name)` picks the class."""
+"""Cloud providers behind one interface; `registry` names them, says what each can do and
+builds their clients."""

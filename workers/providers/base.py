@@ -1,42 +1,37 @@
-"""The interface every provider client implements, and the errors and shapes it returns.
+"""The interface every provider client implements, what each declares it can do, and the
+shapes it returns.
 
-Clients speak HTTP through one pooled ``httpx.Client`` each; they sort failures into
-`TransientProviderError` (timeouts, connection errors, 429, 5xx: try again later) and
-`PermanentProviderError` (other 4xx: the provider said no, with its message).
+Clients speak HTTP through the shared core in `workers.providers.http`, which sorts failures
+into the outside-service pair of `workers.outside_errors`: `TransientError` (timeouts,
+connection errors, 429, 5xx: try again later) and `PermanentError` (other 4xx: the provider
+said no, with its message), with `MachineNotFound` for a machine that does not exist.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from workers.outside_errors import PermanentError
 
 
-class ProviderError(Exception):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class TransientProviderError(ProviderError):
-    """Worth retrying; ``retry_after`` is the provider's hint in seconds, if it gave one."""
-
-    def __init__(
-        self, message: str, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message, status)
-        self.retry_after = retry_after
-
-
-class PermanentProviderError(ProviderError):
-    """The provider refused the request; retrying the same request will not help."""
-
-
-class MachineNotFound(PermanentProviderError):
+class MachineNotFound(PermanentError):
     """No machine with that id (or it is gone)."""
+
+
+class Capability(StrEnum):
+    """What a provider's API lets us do beyond what every client does (order, look up, list,
+    power on and off, reboot, destroy). Code outside this package asks for a capability and
+    never for a provider by name; a feature only some providers offer adds a member here."""
+
+    RESIZE = "resize"  # move a machine to another plan in place
+    SHRINK_DISK = "shrink_disk"  # ... including a plan with a smaller disk
+    TRAFFIC_REPORTING = "traffic_reporting"  # daily traffic per machine (`bandwidth`)
+    REINSTALL = "reinstall"  # reinstall the system with fresh user data
 
 
 class MachineState(StrEnum):
@@ -84,12 +79,25 @@ class DailyTraffic:
 
 
 class ProviderClient(ABC):
-    """One provider's API. Implementations own their httpx client and auth."""
+    """One provider's API. Implementations own their HTTP core and auth, and declare who
+    they are and what they can do; the registry builds them from the settings."""
 
-    name: str
+    name: ClassVar[str]  # as stored on instances and in the catalogue: lower case
+    title: ClassVar[str]  # as people write it, for messages
+    capabilities: ClassVar[frozenset[Capability]]
+    api_url_setting: ClassVar[str]  # the setting holding the API's root URL
     # True where the provider generates the machine's password and shows it only in the
     # create answer (`Machine.default_password`); False where it takes the one we choose.
-    generates_password: bool = False
+    generates_password: ClassVar[bool] = False
+
+    @classmethod
+    def can(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """The client the settings describe (URLs, credentials, timeout, throttle)."""
 
     @abstractmethod
     def create(self, request: CreateRequest) -> Machine:
@@ -117,10 +125,12 @@ class ProviderClient(ABC):
     def stop(self, provider_id: str) -> None: ...
 
     @abstractmethod
-    def resize(self, provider_id: str, plan: str) -> None: ...
+    def resize(self, provider_id: str, plan: str) -> None:
+        """Move the machine to ``plan`` (`Capability.RESIZE`; without it, PermanentError)."""
 
     @abstractmethod
-    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None: ...
+    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
+        """Reinstall the system with fresh user data (`Capability.REINSTALL`)."""
 
     @abstractmethod
     def destroy(self, provider_id: str) -> None:
@@ -128,7 +138,7 @@ class ProviderClient(ABC):
 
     @abstractmethod
     def bandwidth(self, provider_id: str) -> list[DailyTraffic] | None:
-        """Daily traffic, or None where the provider has no such endpoint."""
+        """Daily traffic, or None without `Capability.TRAFFIC_REPORTING`."""
 
     @abstractmethod
     def close(self) -> None: ...

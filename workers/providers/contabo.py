@@ -5,8 +5,10 @@ access token lives about five minutes and comes with a refresh token. Every API 
 carry a uuid4 ``x-request-id``, which is also the key to Contabo's audit log: when a create
 loses its answer, the request id logged here says what happened to it.
 
-What Contabo cannot do, and what this client therefore refuses or reports instead:
-- change a machine's product (plan): `resize` raises `PermanentProviderError`;
+Requests, retries and error sorting are the shared HTTP core's (`workers.providers.http_core`).
+What Contabo cannot do, and what this client therefore refuses or reports instead (its
+capabilities leave out resize and traffic reporting):
+- change a machine's product (plan): `resize` raises `PermanentError`;
 - report traffic per machine: `bandwidth` returns None (the in-guest agent measures it);
 - delete: `destroy` cancels the contract, and a machine already cancelled counts as gone.
 """
@@ -16,25 +18,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
+from workers.outside_errors import PermanentError, TransientError
 from workers.providers.base import (
+    Capability,
     CreateRequest,
     DailyTraffic,
     Machine,
     MachineNotFound,
     MachineState,
-    PermanentProviderError,
     ProviderClient,
-    ProviderError,
-    TransientProviderError,
 )
+from workers.providers.http_core import ProviderHttp, body_message
+from workers.providers.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ STATES: dict[str, MachineState] = {
 }
 
 TOKEN_EXPIRY_MARGIN = 30.0  # seconds before the reported expiry when we renew
-GET_RETRIES = 2  # only GETs are retried here; a POST or PUT is never re-sent
-GET_BACKOFF = 0.2  # seconds, doubled per retry
-MAX_INLINE_WAIT = 2.0  # a longer Retry-After goes back to the caller instead of sleeping
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,9 @@ class _Token:
 
 class ContaboClient(ProviderClient):
     name = "contabo"
+    title = "Contabo"
+    capabilities = frozenset({Capability.REINSTALL})
+    api_url_setting = "CONTABO_API_URL"
     page_size = 100  # elements per page when listing
 
     def __init__(
@@ -91,6 +92,7 @@ class ContaboClient(ProviderClient):
         password: str,
         *,
         timeout: float = 10.0,
+        throttle: Throttle | None = None,
         image_ids: dict[str, str] | None = None,
     ) -> None:
         self._auth_url = auth_url
@@ -99,13 +101,30 @@ class ContaboClient(ProviderClient):
         self._image_ids = {**DEFAULT_IMAGE_IDS, **(image_ids or {})}
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
-        self._http = httpx.Client(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            # Retries failed connection attempts only; a request that reached Contabo is
-            # never re-sent by the transport.
-            transport=httpx.HTTPTransport(retries=2),
+        self._http = ProviderHttp(
+            self.title,
+            base_url,
+            timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": "nemordp-contabo"},
+            message_keys=("message",),
+            throttle=throttle,
+            # Every API call must carry one; it also finds a lost create in the audit log.
+            request_id_header="x-request-id",
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        # Shared through Redis, so all worker processes together keep to the limit.
+        throttle = Throttle(config["CONTABO_RATE_LIMIT"], cls.name, config["REDIS_URL"])
+        return cls(
+            config[cls.api_url_setting],
+            config["CONTABO_AUTH_URL"],
+            config["CONTABO_CLIENT_ID"],
+            config["CONTABO_CLIENT_SECRET"],
+            config["CONTABO_API_USER"],
+            config["CONTABO_API_PASSWORD"],
+            timeout=config["PROVIDER_TIMEOUT"],
+            throttle=throttle,
         )
 
     # -- machines ---------------------------------------------------------------------
@@ -171,7 +190,7 @@ class ContaboClient(ProviderClient):
         self._action(provider_id, "shutdown")
 
     def resize(self, provider_id: str, plan: str) -> None:
-        raise PermanentProviderError(
+        raise PermanentError(
             f"Contabo's API cannot change the product of a machine (wanted {plan} for "
             f"{provider_id}); order a new machine with that product and move to it instead"
         )
@@ -197,10 +216,10 @@ class ContaboClient(ProviderClient):
             self._call("POST", path, json={})
         except MachineNotFound:
             if any(self._list({"instanceIds": provider_id})):
-                raise TransientProviderError(
+                raise TransientError(
                     f"Contabo cannot cancel machine {provider_id} yet: it is too new"
                 ) from None
-        except PermanentProviderError as exc:
+        except PermanentError as exc:
             if exc.status != 422 or not self._is_cancelled(provider_id):
                 raise
 
@@ -213,7 +232,7 @@ class ContaboClient(ProviderClient):
     # -- helpers over the API -----------------------------------------------------------
     def _image_id(self, os_type: str) -> str:
         if os_type not in DEFAULT_USERS:
-            raise PermanentProviderError(f"unknown os_type {os_type!r} (windows or linux)")
+            raise PermanentError(f"unknown os_type {os_type!r} (windows or linux)")
         return self._image_ids[os_type]
 
     def _store_password(self, name: str, password: str) -> int:
@@ -251,7 +270,7 @@ class ContaboClient(ProviderClient):
         try:
             return self._call(method, path, json=json)
         except MachineNotFound as exc:
-            raise PermanentProviderError(exc.message, exc.status) from exc
+            raise PermanentError(exc.message, exc.status) from exc
 
     # -- HTTP ---------------------------------------------------------------------------
     def _call(
@@ -262,66 +281,26 @@ class ContaboClient(ProviderClient):
         json: Any = None,
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One API call; a GET that fails transiently is tried again at most twice."""
-        retries = GET_RETRIES if method == "GET" else 0
-        attempt = 0
-        while True:
-            try:
-                return self._authorized(method, path, json, params)
-            except TransientProviderError as exc:
-                delay = exc.retry_after if exc.retry_after is not None else GET_BACKOFF * 2**attempt
-                if attempt >= retries or delay > MAX_INLINE_WAIT:
-                    raise
-                attempt += 1
-                time.sleep(delay)
+        """One API call's JSON body; a GET that fails transiently is tried again."""
+        return self._http.retrying(
+            method, path, lambda: _json(self._authorized(method, path, json, params))
+        )
 
     def _authorized(
         self, method: str, path: str, json: Any, params: Mapping[str, str] | None
-    ) -> dict[str, Any]:
+    ) -> httpx.Response:
         """Send with the cached token; on 401 fetch a new token and send once more."""
         response = self._send(method, path, json, params)
         if response.status_code == 401:
             self._expire_token()
             response = self._send(method, path, json, params)
-        if response.is_success:
-            return _json(response)
-        raise _error(response)
+        return self._http.checked(response)
 
     def _send(
         self, method: str, path: str, json: Any, params: Mapping[str, str] | None
     ) -> httpx.Response:
-        token = self._access_token()
-        request_id = str(uuid.uuid4())
-        headers = {"Authorization": f"Bearer {token}", "x-request-id": request_id}
-        try:
-            response = self._http.request(method, path, json=json, params=params, headers=headers)
-        except httpx.TransportError as exc:  # timeouts included
-            logger.warning(
-                "Contabo %s %s got no answer: %s",
-                method,
-                path,
-                type(exc).__name__,
-                extra={"request_id": request_id},
-            )
-            what = "timed out" if isinstance(exc, httpx.TimeoutException) else "got no answer"
-            raise TransientProviderError(
-                f"Contabo {method} {path} {what} ({type(exc).__name__}); whether it took "
-                f"effect is unknown, its x-request-id is {request_id}"
-            ) from exc
-        if response.is_success:
-            log = logger.debug
-        elif response.status_code == 429 or response.is_server_error:
-            log = logger.warning
-        else:
-            log = logger.info  # a 404 after a create or a 422 on a second cancel is routine
-        log(
-            "Contabo %s %s -> %s",
-            method,
-            path,
-            response.status_code,
-            extra={"request_id": request_id, "status": response.status_code},
-        )
-        return response
+        headers = {"Authorization": f"Bearer {self._access_token()}"}
+        return self._http.send(method, path, json=json, params=params, headers=headers)
 
     # -- OAuth2 -------------------------------------------------------------------------
     def _access_token(self) -> str:
@@ -342,29 +321,21 @@ class ContaboClient(ProviderClient):
         if token is not None and token.refresh and now < token.refresh_expires_at:
             try:
                 return self._grant({"grant_type": "refresh_token", "refresh_token": token.refresh})
-            except PermanentProviderError:
+            except PermanentError:
                 logger.info("Contabo refused the refresh token; logging in again")
         return self._grant({"grant_type": "password", **self._user_credentials})
 
     def _grant(self, form: dict[str, str]) -> _Token:
         started = time.monotonic()
-        data = {**form, **self._client_credentials}
-        try:
-            response = self._http.post(self._auth_url, data=data)
-        except httpx.TransportError as exc:
-            raise TransientProviderError(
-                f"Contabo's token endpoint got no answer ({type(exc).__name__})"
-            ) from exc
-        if response.status_code == 429 or response.is_server_error:
-            raise TransientProviderError(
-                f"Contabo's token endpoint answered {response.status_code}",
-                response.status_code,
-                _retry_after(response),
-            )
+        response = self._http.send(
+            "POST", self._auth_url, data={**form, **self._client_credentials}
+        )
+        transient = self._http.transient_error(response)
+        if transient is not None:
+            raise transient
         if not response.is_success:
-            body = _json_or_empty(response)
-            reason = body.get("error_description") or body.get("error") or response.reason_phrase
-            raise PermanentProviderError(
+            reason = body_message(response, ("error_description", "error"))
+            raise PermanentError(
                 f"Contabo refused the {form['grant_type']} grant: {reason}", response.status_code
             )
         body = _json(response)
@@ -388,7 +359,7 @@ def _instance_path(provider_id: str) -> str:
 def _required(value: str, what: str) -> str:
     if not value:
         # A missing field would not fail at Contabo: it would order a default machine.
-        raise PermanentProviderError(f"a Contabo order needs a {what}")
+        raise PermanentError(f"a Contabo order needs a {what}")
     return value
 
 
@@ -416,50 +387,15 @@ def _machine(data: Mapping[str, Any]) -> Machine:
 def _first(body: Mapping[str, Any]) -> dict[str, Any]:
     data = body.get("data") or []
     if not data:
-        raise TransientProviderError("Contabo answered without data")
+        raise TransientError("Contabo answered without data")
     return dict(data[0])
-
-
-def _error(response: httpx.Response) -> ProviderError:
-    """Sort an HTTP failure: 429 and 5xx transient, 404 not found, other 4xx permanent."""
-    status = response.status_code
-    message = _json_or_empty(response).get("message") or response.reason_phrase
-    if status == 429:
-        return TransientProviderError(str(message), status, _retry_after(response))
-    if status >= 500:
-        return TransientProviderError(str(message), status)
-    if status == 404:
-        return MachineNotFound(str(message), status)
-    return PermanentProviderError(str(message), status)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError as exc:
-        raise TransientProviderError(
+        raise TransientError(
             f"Contabo answered {response.status_code} with a body that is not JSON"
         ) from exc
-    return body if isinstance(body, dict) else {}
-
-
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
     return body if isinstance(body, dict) else {}

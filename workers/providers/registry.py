@@ -1,45 +1,51 @@
-"""One pooled client per provider per worker process, built from the app config."""
+"""The providers we can build machines at, what each can do, and one pooled client per
+provider per worker process, built from the app config.
+
+Everything outside this package learns about providers here: their names (`PROVIDERS`),
+their declarations (`client_class`: capabilities, title), where their APIs are (`api_urls`)
+and their clients (`client_for`). A new provider is one more class in `CLIENT_CLASSES`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import current_app
 
-from workers.providers.base import ProviderClient
+from workers.providers.base import Capability, ProviderClient
 from workers.providers.contabo import ContaboClient
-from workers.providers.throttle import Throttle
 from workers.providers.vultr import VultrClient
 
-PROVIDERS = ("vultr", "contabo")
+CLIENT_CLASSES: dict[str, type[ProviderClient]] = {
+    client.name: client for client in (VultrClient, ContaboClient)
+}
+PROVIDERS = tuple(CLIENT_CLASSES)
 
 _clients: dict[str, ProviderClient] = {}
 
 
+def client_class(name: str) -> type[ProviderClient]:
+    try:
+        return CLIENT_CLASSES[name]
+    except KeyError:
+        raise ValueError(f"unknown provider {name!r}") from None
+
+
+def supports(name: str, capability: Capability) -> bool:
+    """Whether the provider called ``name`` declares ``capability``."""
+    return client_class(name).can(capability)
+
+
+def api_urls(config: Mapping[str, Any]) -> dict[str, str]:
+    """Each provider's API root URL, by provider name."""
+    return {name: config[client.api_url_setting] for name, client in CLIENT_CLASSES.items()}
+
+
 def client_for(name: str) -> ProviderClient:
     if name not in _clients:
-        _clients[name] = _build(name)
+        _clients[name] = client_class(name).from_config(current_app.config)
     return _clients[name]
-
-
-def _build(name: str) -> ProviderClient:
-    config = current_app.config
-    timeout = config["PROVIDER_TIMEOUT"]
-    if name == "vultr":
-        # Shared through Redis, so all worker processes together stay under Vultr's limit.
-        throttle = Throttle(config["VULTR_RATE_LIMIT"], "vultr", config["REDIS_URL"])
-        return VultrClient(
-            config["VULTR_API_URL"], config["VULTR_API_KEY"], timeout=timeout, throttle=throttle
-        )
-    if name == "contabo":
-        return ContaboClient(
-            config["CONTABO_API_URL"],
-            config["CONTABO_AUTH_URL"],
-            config["CONTABO_CLIENT_ID"],
-            config["CONTABO_CLIENT_SECRET"],
-            config["CONTABO_API_USER"],
-            config["CONTABO_API_PASSWORD"],
-            timeout=timeout,
-        )
-    raise ValueError(f"unknown provider {name!r}")
 
 
 def reset() -> None:

@@ -1,5 +1,6 @@
 """A client-side request throttle, so we stay under a provider's rate limit instead of
-collecting 429s (Vultr answers 429 above 30 requests a second per source address).
+collecting 429s (Vultr answers 429 above 30 requests a second per source address; Contabo
+publishes no number, so its limit is a cautious setting).
 
 Built on the ``limits`` library's moving window. With a ``redis://`` storage every worker
 process shares one window per key; ``memory://`` shares it within one process.
@@ -15,10 +16,15 @@ from limits.errors import StorageError
 from limits.storage import StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from workers.providers.base import TransientProviderError
+from workers.outside_errors import TransientError
 
 MIN_PAUSE = 0.005  # seconds between attempts when a slot is about to free
 MAX_PAUSE = 0.25  # re-check at least this often: another process may free a slot
+
+
+class NoSlot(TransientError):
+    """The throttle gave no slot: still full after its ``max_wait``, or its storage is
+    unreachable. Not retried inline: the wait was already long, the task retries later."""
 
 
 @functools.cache
@@ -39,12 +45,12 @@ class Throttle:
         self.limiter = MovingWindowRateLimiter(_storage(storage_uri))
 
     def wait(self) -> None:
-        """Take a slot, sleeping in short steps; TransientProviderError after ``max_wait``."""
+        """Take a slot, sleeping in short steps; `NoSlot` after ``max_wait``."""
         deadline = time.monotonic() + self.max_wait
         while not self._try_hit():
             free_in = self._seconds_until_free()
             if time.monotonic() + free_in > deadline:
-                raise TransientProviderError(
+                raise NoSlot(
                     f"client-side rate limit {self.item} for {self.key} still full after "
                     f"{self.max_wait:g}s",
                     retry_after=max(free_in, 1.0),
@@ -55,11 +61,11 @@ class Throttle:
         try:
             return self.limiter.hit(self.item, self.key)
         except StorageError as exc:
-            raise TransientProviderError("rate-limit storage unavailable") from exc
+            raise NoSlot("rate-limit storage unavailable") from exc
 
     def _seconds_until_free(self) -> float:
         try:
             stats = self.limiter.get_window_stats(self.item, self.key)
         except StorageError as exc:
-            raise TransientProviderError("rate-limit storage unavailable") from exc
+            raise NoSlot("rate-limit storage unavailable") from exc
         return max(stats.reset_time - time.time(), 0.0)

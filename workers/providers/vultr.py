@@ -1,35 +1,32 @@
 """Vultr API v2 client.
 
 ``base_url`` is the versioned API root: ``https://api.vultr.com/v2`` (or an emulator's
-``http://127.0.0.1:8701/v2``). Failures are sorted as the base module describes; only GETs
-are retried here, and a create is never re-sent (callers look the label up first, since
-Vultr has no idempotency key).
+``http://127.0.0.1:8701/v2``). Requests, retries and error sorting are the shared HTTP core's
+(`workers.providers.http_core`); a create is never re-sent (callers look the label up first,
+since Vultr has no idempotency key).
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import logging
 import re
-import time
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
-import httpx
-
+from workers.outside_errors import PermanentError
 from workers.providers.base import (
+    Capability,
     CreateRequest,
     DailyTraffic,
     Machine,
     MachineNotFound,
     MachineState,
-    PermanentProviderError,
     ProviderClient,
-    TransientProviderError,
 )
+from workers.providers.http_core import ProviderHttp
 from workers.providers.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -38,9 +35,6 @@ DEFAULT_OS_IDS = {"windows": 501, "linux": 1743}  # Windows 2022 Standard, Ubunt
 PAGE_SIZE = 500  # Vultr's maximum per_page
 TAG = "nemordp"
 UNASSIGNED_IP = "0.0.0.0"
-GET_RETRIES = 2
-BACKOFF_SECONDS = (0.25, 0.75)  # before the first and second retry of a GET
-MAX_RETRY_AFTER = 3.0  # a longer Retry-After is left to the caller (a task countdown)
 RATE_LIMIT_RETRY_AFTER = 1.0  # Vultr sends no Retry-After; its window is one second
 
 STATES = {
@@ -52,6 +46,12 @@ STATES = {
 
 class VultrClient(ProviderClient):
     name = "vultr"
+    title = "Vultr"
+    # No SHRINK_DISK: Vultr refuses (400) a plan whose disk is smaller than the current one.
+    capabilities = frozenset(
+        {Capability.RESIZE, Capability.TRAFFIC_REPORTING, Capability.REINSTALL}
+    )
+    api_url_setting = "VULTR_API_URL"
     generates_password = True
 
     def __init__(
@@ -63,21 +63,33 @@ class VultrClient(ProviderClient):
         throttle: Throttle | None = None,
         os_ids: dict[str, int] | None = None,
     ) -> None:
-        self.throttle = throttle
         self.os_ids = dict(os_ids or DEFAULT_OS_IDS)
         headers = {"Accept": "application/json"}
         if api_key.strip():  # without one, Vultr's 401 says what is wrong
             headers["Authorization"] = f"Bearer {api_key.strip()}"
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+        self._http = ProviderHttp(
+            self.title,
+            base_url.rstrip("/"),
+            timeout=timeout,
             headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            # httpx retries only failed connection attempts: safe even for a create.
-            transport=httpx.HTTPTransport(retries=2),
+            message_keys=("error",),
+            throttle=throttle,
+            rate_limit_retry_after=RATE_LIMIT_RETRY_AFTER,
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        # Shared through Redis, so all worker processes together stay under Vultr's limit.
+        throttle = Throttle(config["VULTR_RATE_LIMIT"], cls.name, config["REDIS_URL"])
+        return cls(
+            config[cls.api_url_setting],
+            config["VULTR_API_KEY"],
+            timeout=config["PROVIDER_TIMEOUT"],
+            throttle=throttle,
         )
 
     def __repr__(self) -> str:  # never show the key
-        return f"VultrClient({str(self._http.base_url)!r})"
+        return f"VultrClient({self._http.base_url!r})"
 
     # -- machines ---------------------------------------------------------------------
     def create(self, request: CreateRequest) -> Machine:
@@ -85,9 +97,7 @@ class VultrClient(ProviderClient):
         try:
             os_id = self.os_ids[request.os_type]
         except KeyError:
-            raise PermanentProviderError(
-                f"no Vultr os_id for os_type {request.os_type!r}"
-            ) from None
+            raise PermanentError(f"no Vultr os_id for os_type {request.os_type!r}") from None
         body = {
             "region": request.region,
             "plan": request.plan,
@@ -100,14 +110,14 @@ class VultrClient(ProviderClient):
             "backups": "disabled",
             "activation_email": False,
         }
-        data = self._call("POST", "/instances", json=body).json()["instance"]
+        data = self._http.call("POST", "/instances", json=body).json()["instance"]
         logger.info(
             "vultr instance ordered", extra={"provider_id": data["id"], "label": request.label}
         )
         return to_machine(data, default_password=data.get("default_password") or None)
 
     def get(self, provider_id: str) -> Machine:
-        return to_machine(self._call("GET", _instance(provider_id)).json()["instance"])
+        return to_machine(self._http.call("GET", _instance(provider_id)).json()["instance"])
 
     def find_by_label(self, label: str) -> Machine | None:
         found = [m for m in self._instances({"label": label}, PAGE_SIZE) if m.label == label]
@@ -128,7 +138,7 @@ class VultrClient(ProviderClient):
             params = {**filters, "per_page": str(page_size)}
             if cursor:
                 params["cursor"] = cursor
-            page = self._call("GET", "/instances", params=params).json()
+            page = self._http.call("GET", "/instances", params=params).json()
             for data in page["instances"]:
                 yield to_machine(data)
             cursor = page.get("meta", {}).get("links", {}).get("next") or ""
@@ -138,17 +148,17 @@ class VultrClient(ProviderClient):
 
     # -- actions ------------------------------------------------------------------------
     def reboot(self, provider_id: str) -> None:
-        self._call("POST", f"{_instance(provider_id)}/reboot")
+        self._http.call("POST", f"{_instance(provider_id)}/reboot")
 
     def start(self, provider_id: str) -> None:
-        self._call("POST", f"{_instance(provider_id)}/start")
+        self._http.call("POST", f"{_instance(provider_id)}/start")
 
     def stop(self, provider_id: str) -> None:
-        self._call("POST", f"{_instance(provider_id)}/halt")
+        self._http.call("POST", f"{_instance(provider_id)}/halt")
 
     def resize(self, provider_id: str, plan: str) -> None:
         """Vultr refuses (400) a plan whose disk is smaller than the current one."""
-        self._call("PATCH", _instance(provider_id), json={"plan": plan})
+        self._http.call("PATCH", _instance(provider_id), json={"plan": plan})
 
     def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
         """Reinstall the machine's current OS with fresh user data.
@@ -158,19 +168,19 @@ class VultrClient(ProviderClient):
         is only checked to be one we know.
         """
         if os_type not in self.os_ids:
-            raise PermanentProviderError(f"no Vultr os_id for os_type {os_type!r}")
+            raise PermanentError(f"no Vultr os_id for os_type {os_type!r}")
         path = _instance(provider_id)
-        self._call("PATCH", path, json={"user_data": _base64(user_data)})
-        self._call("POST", f"{path}/reinstall", json={})
+        self._http.call("PATCH", path, json={"user_data": _base64(user_data)})
+        self._http.call("POST", f"{path}/reinstall", json={})
 
     def destroy(self, provider_id: str) -> None:
         try:
-            self._call("DELETE", _instance(provider_id))
+            self._http.call("DELETE", _instance(provider_id))
         except MachineNotFound:
             logger.info("vultr instance already gone", extra={"provider_id": provider_id})
 
     def bandwidth(self, provider_id: str) -> list[DailyTraffic]:
-        days = self._call("GET", f"{_instance(provider_id)}/bandwidth").json()["bandwidth"]
+        days = self._http.call("GET", f"{_instance(provider_id)}/bandwidth").json()["bandwidth"]
         return sorted(
             (
                 DailyTraffic(
@@ -185,50 +195,6 @@ class VultrClient(ProviderClient):
 
     def close(self) -> None:
         self._http.close()
-
-    # -- HTTP -----------------------------------------------------------------------------
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """One request; a GET is tried up to ``1 + GET_RETRIES`` times on transient errors.
-
-        The throttle is waited on before every attempt; running out of patience there is
-        not retried here (the wait was already long).
-        """
-        attempt = 0
-        while True:
-            if self.throttle is not None:
-                self.throttle.wait()
-            try:
-                return self._send(method, path, json=json, params=params)
-            except TransientProviderError as exc:
-                retryable = method == "GET" and attempt < GET_RETRIES
-                pause = _retry_pause(exc, attempt) if retryable else None
-                if pause is None:
-                    raise
-                logger.warning(
-                    "vultr %s %s failed (%s); retrying in %.2fs", method, path, exc.message, pause
-                )
-                time.sleep(pause)
-                attempt += 1
-
-    def _send(
-        self, method: str, path: str, *, json: Any, params: Mapping[str, str] | None
-    ) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, json=json, params=params)
-        except httpx.TimeoutException as exc:
-            raise TransientProviderError(f"vultr {method} {path} timed out") from exc
-        except httpx.TransportError as exc:
-            raise TransientProviderError(f"vultr {method} {path}: {type(exc).__name__}") from exc
-        if response.is_success:
-            return response
-        raise _error_for(response)
 
 
 # -- mapping ----------------------------------------------------------------------------------
@@ -273,54 +239,3 @@ def _base64(text: str) -> str:
 
 def _instance(provider_id: str) -> str:
     return f"/instances/{quote(provider_id, safe='')}"
-
-
-def _error_for(response: httpx.Response) -> TransientProviderError | PermanentProviderError:
-    status = response.status_code
-    message = f"vultr: {_message(response)} (HTTP {status})"
-    retry_after = _retry_after(response.headers)
-    if status == 429:
-        return TransientProviderError(
-            message, status, retry_after=retry_after or RATE_LIMIT_RETRY_AFTER
-        )
-    if status >= 500:
-        return TransientProviderError(message, status, retry_after=retry_after)
-    if status == 404:
-        return MachineNotFound(message, status)
-    return PermanentProviderError(message, status)
-
-
-def _message(response: httpx.Response) -> str:
-    """Vultr's ``error`` text, or a short fallback for proxies' HTML pages."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]:
-        return str(body["error"])
-    return response.reason_phrase or "error"
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Retry-After in seconds, given as a number or an HTTP date."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _retry_pause(exc: TransientProviderError, attempt: int) -> float | None:
-    """How long to wait before retrying a GET, or None when the wait is the caller's job."""
-    if exc.retry_after is None:
-        return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
-    if exc.retry_after > MAX_RETRY_AFTER:
-        return None
-    return exc.retry_after

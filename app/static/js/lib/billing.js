@@ -16,10 +16,10 @@ export function renewals(subscriptions) {
   );
   return {
     renewing,
-    monthly: renewing.reduce((total, sub) => total + sub.amount, 0),
+    monthly: renewing.reduce((total, sub) => total + sub.amount_cents, 0),
     currency: renewing[0]?.currency || 'usd',
     next: renewing
-      .map((sub) => sub.current_period_end)
+      .map((sub) => sub.current_period_end_at)
       .filter(Boolean)
       .sort()[0],
   };
@@ -37,14 +37,14 @@ const INVOICE_STATUS = {
 export function invoiceStanding(invoice) {
   const paid = invoice.status === 'paid';
   if (paid && invoice.refunded) {
-    return { label: 'Refunded', tone: 'neutral', amount: invoice.amount_refunded };
+    return { label: 'Refunded', tone: 'neutral', amount: invoice.amount_refunded_cents };
   }
-  if (paid && invoice.amount_refunded > 0) {
-    return { label: 'Partly refunded', tone: 'neutral', amount: invoice.amount_paid };
+  if (paid && invoice.amount_refunded_cents > 0) {
+    return { label: 'Partly refunded', tone: 'neutral', amount: invoice.amount_paid_cents };
   }
   return {
     label: INVOICE_STATUS[invoice.status] || invoice.status,
     tone: paid ? 'ok' : 'neutral',
-    amount: paid ? invoice.amount_paid : invoice.amount_due,
+    amount: paid ? invoice.amount_paid_cents : invoice.amount_due_cents,
   };
 }

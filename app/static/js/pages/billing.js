@@ -58,11 +58,11 @@ function followJobs(ids, ctx) {
 
 function priceChange(quote, plan) {
   const monthly = `${money(plan.price_cents, plan.currency)} a month`;
-  const difference = money(Math.abs(quote.amount_due), quote.currency);
-  if (quote.amount_due > 0) {
+  const difference = money(Math.abs(quote.amount_due_cents), quote.currency);
+  if (quote.amount_due_cents > 0) {
     return `You pay ${difference} now for the rest of this period, then ${monthly}.`;
   }
-  if (quote.amount_due < 0) {
+  if (quote.amount_due_cents < 0) {
     return `You get ${difference} back as credit for the rest of this period, then pay ${monthly}.`;
   }
   return `Nothing to pay now, then ${monthly}.`;
@@ -203,7 +203,7 @@ export default {
             'p',
             {},
             `It is not renewed: ${label} keeps running until `,
-            timeElement(subscription.current_period_end, 'the end of the period'),
+            timeElement(subscription.current_period_end_at, 'the end of the period'),
             ', then it is terminated with everything on its disk.',
           ),
         ],
@@ -228,7 +228,7 @@ export default {
         ),
         confirmLabel: 'Cancel all at period end',
         danger: true,
-        onConfirm: () => api.post('/api/billing/cancel-subscription', {}),
+        onConfirm: () => api.post('/api/billing/cancel-subscription', { all: true }),
       });
       if (!answer || !ctx.isCurrent()) return;
       say('info', 'Cancelling your subscriptions…');
@@ -284,7 +284,7 @@ export default {
             'p',
             {},
             `${label} is on ${subscription.plan_name} ` +
-              `(${money(subscription.amount, subscription.currency)} a month). It restarts ` +
+              `(${money(subscription.amount_cents, subscription.currency)} a month). It restarts ` +
               'once to take the new size.',
           ),
           choice.element,
@@ -300,7 +300,7 @@ export default {
       if (!answer || !ctx.isCurrent()) return;
       trackJob(subscription.instance_id, answer.job.id); // the machine's page shows it too
       const plan = choices.find((candidate) => candidate.code === choice.input.value);
-      const { amount_due: due, currency } = answer.proration;
+      const { amount_due_cents: due, currency } = answer.proration;
       const invoiced = due > 0 ? `${money(due, currency)} is invoiced` : 'nothing is due';
       say(
         'info',
@@ -392,7 +392,7 @@ export default {
                 h(
                   'span',
                   { class: 'muted small block' },
-                  `${money(subscription.amount, subscription.currency)} a month`,
+                  `${money(subscription.amount_cents, subscription.currency)} a month`,
                 ),
               ),
             ),
@@ -401,9 +401,9 @@ export default {
               'td',
               { dataset: { label: 'Next payment' } },
               renews
-                ? timeElement(subscription.current_period_end)
+                ? timeElement(subscription.current_period_end_at)
                 : active
-                  ? h('span', {}, 'None; it ends ', timeElement(subscription.current_period_end))
+                  ? h('span', {}, 'None; it ends ', timeElement(subscription.current_period_end_at))
                   : '—',
             ),
             h(
@@ -450,7 +450,7 @@ export default {
             return h(
               'tr',
               { dataset: { invoiceId: invoice.id } },
-              h('th', { scope: 'row', dataset: { label: 'Date' } }, timeElement(invoice.created)),
+              h('th', { scope: 'row', dataset: { label: 'Date' } }, timeElement(invoice.created_at)),
               h(
                 'td',
                 { dataset: { label: 'Amount' } },

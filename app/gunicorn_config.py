@@ -1,0 +1,33 @@
+"""gunicorn settings shared by every deployment: ``nemordp web`` loads them
+(``gunicorn -c python:app.gunicorn_config``), and so does ``gunicorn -c gunicorn.conf.py`` in
+a checkout.
+
+Bind address, worker count and where logs go come from the command line (see the
+Procfile); the access log's format is set here. The hooks keep Prometheus' multiprocess
+files right: each web worker writes its own under ``PROMETHEUS_MULTIPROC_DIR``, and a dead
+worker's live gauges are removed when it exits, so ``/metrics`` adds up only the processes
+that serve requests now.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import multiprocess
+
+# The default format with the request line's query string and the Referer left out: the
+# links we e-mail carry a single-use token in their query (?token=), and the page they open
+# fetches its assets with that whole URL as Referer.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
+
+def on_starting(server: Any) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
