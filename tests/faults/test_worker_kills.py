@@ -10,6 +10,7 @@ process during a create, which the surviving main process hands back at once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,7 +59,11 @@ def _kill_during_call(
 
 
 def _check_invariants(database: Database, vultr: EmulatorHandle) -> None:
-    wait_until(lambda: not invariants.settled(database.engine), timeout=30)
+    # What must hold is that the work settles by itself, not how fast: on a loaded machine
+    # the redelivered tasks take longer. If it does not, say what is left.
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not invariants.settled(database.engine), timeout=90)
+    assert invariants.settled(database.engine) == []
     assert invariants.machines(database.engine, {"vultr": vultr}) == []
     assert invariants.charges(database.engine, stripe_api()) == []
 

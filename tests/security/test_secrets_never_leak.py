@@ -33,6 +33,7 @@ from flask import Flask, Response, request_finished
 from flask.testing import FlaskClient
 
 from app.logs import ContextFilter, RedactingJsonFormatter, Redactor
+from app.models.instance import machine_label
 from devtools.stack.platform import Web
 from tests.periodic.test_task_arguments import TaskEvents
 from tests.support.accounts import link_token, totp_code, wait_for_mail
@@ -178,7 +179,7 @@ def _secret_run(
     credentials = customer.get(f"/api/instances/{instance_id}/credentials").get_json()
     secrets["machine password"] = credentials["password"]
     secrets["agent token"] = _agent_token(
-        vultr, customer.get(f"/api/instances/{instance_id}").get_json()["name"]
+        vultr, machine_label(os.environ["INSTALL_ID"], instance_id)
     )
     assert customer.get(f"/api/instances/{instance_id}/rdp-file").status_code == 200
     assert customer.get("/api/account/export").status_code == 200
