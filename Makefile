@@ -9,7 +9,7 @@ PIP_COMPILE = $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --stri
 	--no-emit-index-url --no-emit-find-links $(ARGS)
 
 .PHONY: run test soak lint install lock wheel clean bench bench-provisioning bench-scans bench-api \
-	bench-actions bench-dashboard
+	bench-actions bench-dashboard bench-passwords
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
@@ -43,7 +43,7 @@ test: install
 soak: install
 	@devtools/soak.sh
 
-bench: bench-api bench-actions bench-dashboard bench-provisioning bench-scans
+bench: bench-api bench-actions bench-dashboard bench-passwords bench-provisioning bench-scans
 
 bench-provisioning: install
 	@devtools/bench.sh bench/provisioning_scale.py $(ARGS)
@@ -59,6 +59,9 @@ bench-actions: install
 
 bench-dashboard: install
 	@devtools/bench.sh bench/dashboard_load.py $(ARGS)
+
+bench-passwords: install
+	@devtools/bench.sh bench/password_change.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

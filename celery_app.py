@@ -10,7 +10,7 @@ from kombu.transport import redis as kombu_redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app import create_app
+from app import create_app, task_names
 from app.extensions import db
 from workers.providers import registry
 
@@ -42,35 +42,35 @@ celery.conf.update(
 )
 celery.conf.beat_schedule = {
     "poll-usage": {
-        "task": "periodic.poll_usage",
+        "task": task_names.POLL_USAGE,
         "schedule": flask_app.config["USAGE_POLL_INTERVAL"],
     },
     "stop-idle": {
-        "task": "periodic.stop_idle",
+        "task": task_names.STOP_IDLE,
         "schedule": flask_app.config["IDLE_CHECK_INTERVAL"],
     },
     "reconcile": {
-        "task": "periodic.reconcile",
+        "task": task_names.RECONCILE,
         "schedule": flask_app.config["RECONCILE_INTERVAL"],
     },
     "check-alerts": {
-        "task": "periodic.check_alerts",
+        "task": task_names.CHECK_ALERTS,
         "schedule": flask_app.config["ALERT_CHECK_INTERVAL"],
     },
     "sweep-stuck-jobs": {
-        "task": "periodic.sweep_stuck_jobs",
+        "task": task_names.SWEEP_STUCK_JOBS,
         "schedule": flask_app.config["STUCK_JOB_SWEEP_INTERVAL"],
     },
     "billing-suspend-overdue": {
-        "task": "billing.suspend_overdue",
+        "task": task_names.SUSPEND_OVERDUE,
         "schedule": flask_app.config["SUSPEND_OVERDUE_INTERVAL"],
     },
     "billing-expire-unpaid-orders": {
-        "task": "billing.expire_unpaid_orders",
+        "task": task_names.EXPIRE_UNPAID_ORDERS,
         "schedule": flask_app.config["SUSPEND_OVERDUE_INTERVAL"],
     },
     "billing-sync-invoices": {
-        "task": "billing.sync_invoices",
+        "task": task_names.SYNC_INVOICES,
         "schedule": flask_app.config["INVOICE_SYNC_INTERVAL"],
     },
 }

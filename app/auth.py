@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.errors import Forbidden, Unauthorized
 from app.extensions import csrf, login_manager
-from app.models import User
+from app.models import Role, User
 from app.services import logins, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +103,20 @@ def require_staff(view: F) -> F:
             raise Unauthorized()
         if not current_user.is_staff:
             raise Forbidden()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def require_admin(view: F) -> F:
+    """Allow only admins (after authentication): money, destruction and roles."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            raise Unauthorized()
+        if current_user.role != Role.ADMIN:
+            raise Forbidden("Only an admin may do that.")
         return view(*args, **kwargs)
 
     return cast(F, wrapped)

@@ -7,8 +7,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.config_cli import config_cli
+from app.instances_cli import instances_cli, jobs_cli
 from app.keys_cli import keys_cli
 from app.services import catalog, stripe_catalog
+from app.users_cli import users_cli
 
 catalog_cli = AppGroup("catalog", help="The plan catalogue.")
 billing_cli = AppGroup("billing", help="Billing with Stripe.")
@@ -33,3 +35,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(billing_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(config_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(instances_cli)
+    app.cli.add_command(jobs_cli)

@@ -37,14 +37,3 @@ def failing_fast(
         retry=Retry(NoBackoff(), retries),
         decode_responses=decode_responses,
     )
-
-
-def reachable(url: str, timeout: float | None = None) -> bool:
-    """True if Redis at ``url`` answers a PING within the timeouts."""
-    client = failing_fast(url, timeout)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()

@@ -1,1 +1,2 @@
-"""Celery tasks: thin, take ids, call services and workers, own their retry policy."""
+"""Celery tasks: thin, take ids, declared by their names in `app.task_names`; a job's task
+runs its step through `tasks.support` (one retry policy), others call one service."""

@@ -7,10 +7,11 @@ import random
 from celery import Task, shared_task
 from flask import current_app
 
+from app import task_names
 from app.services import account_deletion
 
 
-@shared_task(name="accounts.delete", bind=True)
+@shared_task(name=task_names.DELETE_ACCOUNT, bind=True)
 def delete(self: Task, user_id: int) -> None:
     """One step of an account deletion; looks again later while machines are terminating."""
     if account_deletion.advance(user_id):

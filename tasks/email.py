@@ -17,6 +17,7 @@ from celery import current_task, shared_task
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import task_names
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -77,7 +78,7 @@ def _mail_lost(ids: tuple[Any, ...], exc: Exception) -> None:
     )
 
 
-@shared_task(name="email.send_welcome", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_WELCOME, **RETRY_POLICY)
 @_never_lost
 def send_welcome(user_id: int) -> None:
     """Send the welcome e-mail to a new account."""
@@ -87,7 +88,7 @@ def send_welcome(user_id: int) -> None:
     mailer.send(notifications.welcome(user))
 
 
-@shared_task(name="email.send_job_alert", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_JOB_ALERT, **RETRY_POLICY)
 @_never_lost
 def send_job_alert(job_id: int) -> None:
     """Tell operators that a job failed."""
@@ -119,7 +120,7 @@ def _ticket_message(message_id: int) -> TicketMessage | None:
     )
 
 
-@shared_task(name="email.send_password_reset", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_PASSWORD_RESET, **RETRY_POLICY)
 @_never_lost
 def send_password_reset(token_id: int | None) -> None:
     """Send a password reset link, unless it was used or expired meanwhile (None: the
@@ -129,7 +130,7 @@ def send_password_reset(token_id: int | None) -> None:
         _deliver(notifications.password_reset(token))
 
 
-@shared_task(name="email.send_email_change_confirmation", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_EMAIL_CHANGE_CONFIRMATION, **RETRY_POLICY)
 @_never_lost
 def send_email_change_confirmation(token_id: int) -> None:
     """Send the link that confirms a new address, to that address."""
@@ -138,7 +139,7 @@ def send_email_change_confirmation(token_id: int) -> None:
         _deliver(notifications.email_change_confirmation(token))
 
 
-@shared_task(name="email.send_email_changed_notice", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_EMAIL_CHANGED_NOTICE, **RETRY_POLICY)
 @_never_lost
 def send_email_changed_notice(token_id: int) -> None:
     """Tell the old address that the account moved to a new one."""
@@ -147,7 +148,7 @@ def send_email_changed_notice(token_id: int) -> None:
         _deliver(notifications.email_changed_notice(token))
 
 
-@shared_task(name="email.send_security_notice", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_SECURITY_NOTICE, **RETRY_POLICY)
 @_never_lost
 def send_security_notice(event_id: int) -> None:
     """Tell the account's address about a security change recorded in the audit trail."""
@@ -160,7 +161,7 @@ def send_security_notice(event_id: int) -> None:
         _deliver(notifications.security_notice(found.AuditEvent, found.User))
 
 
-@shared_task(name="email.send_support_ticket_message", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_SUPPORT_TICKET_MESSAGE, **RETRY_POLICY)
 @_never_lost
 def send_support_ticket_message(message_id: int) -> None:
     """Send a new ticket or a customer's reply to the support address."""
@@ -169,7 +170,7 @@ def send_support_ticket_message(message_id: int) -> None:
         _deliver(notifications.support_ticket_message(message))
 
 
-@shared_task(name="email.send_ticket_reply", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_TICKET_REPLY, **RETRY_POLICY)
 @_never_lost
 def send_ticket_reply(message_id: int) -> None:
     """Send a staff reply to the customer, if they still want e-mail."""
@@ -181,7 +182,7 @@ def send_ticket_reply(message_id: int) -> None:
         _deliver(notifications.ticket_reply(message))
 
 
-@shared_task(name="email.send_urgent_ticket_alert", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_URGENT_TICKET_ALERT, **RETRY_POLICY)
 @_never_lost
 def send_urgent_ticket_alert(ticket_id: int) -> None:
     """Raise an urgent support ticket to ops."""
@@ -192,7 +193,7 @@ def send_urgent_ticket_alert(ticket_id: int) -> None:
         _deliver(notifications.urgent_ticket_alert(ticket))
 
 
-@shared_task(name="email.send_payment_failed", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_PAYMENT_FAILED, **RETRY_POLICY)
 @_never_lost
 def send_payment_failed(invoice_id: int) -> None:
     """Tell a customer their payment failed and when the desktop will be suspended."""
@@ -203,7 +204,7 @@ def send_payment_failed(invoice_id: int) -> None:
     _deliver(notifications.payment_failed(invoice, user))
 
 
-@shared_task(name="email.send_refund", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_REFUND, **RETRY_POLICY)
 @_never_lost
 def send_refund(instance_id: int) -> None:
     """Tell a customer their order was refunded in full, and why."""
@@ -218,3 +219,15 @@ def send_refund(instance_id: int) -> None:
     if not refunded[0] or instance.user.erased_at is not None:
         return
     _deliver(notifications.order_refunded(instance, int(refunded[0]), refunded[1]))
+
+
+@shared_task(name=task_names.SEND_SUSPENSION_NOTICE, **RETRY_POLICY)
+@_never_lost
+def send_suspension_notice(event_id: int) -> None:
+    """Tell a customer their account was suspended, or is active again."""
+    event = db.session.get(AuditEvent, event_id)
+    target = event.details.get("target_id") if event is not None else None
+    user = db.session.get(User, target) if isinstance(target, int) else None
+    if event is None or user is None or user.erased_at is not None:
+        return
+    _deliver(notifications.suspension_notice(event, user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from app import task_names
 from app.services import alert_checks, alerts
 from workers import mailer
 
@@ -24,13 +25,13 @@ def _deliver(alert: alerts.Alert) -> bool:
     return True
 
 
-@shared_task(name="periodic.check_alerts")
+@shared_task(name=task_names.CHECK_ALERTS)
 def check_alerts() -> list[str]:
     """Mail ops about queues without workers, queue backlogs and failing orders."""
     return [alert.key for alert in alert_checks.due() if alerts.claim(alert) and _deliver(alert)]
 
 
-@shared_task(name="email.send_alert", bind=True, max_retries=DELIVERY_RETRIES)
+@shared_task(name=task_names.SEND_ALERT, bind=True, max_retries=DELIVERY_RETRIES)
 def send_alert(self: Task, key: str, subject: str, body: str) -> None:
     """Mail one alert to ops, retrying while the SMTP server cannot take it."""
     alert = alerts.Alert(key, subject, body)

@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app import task_names
 from app.extensions import db
 from app.models import Job, User
-from app.services import alerts, idle, jobs, reconcile, stuck_jobs, usage
+from app.services import alerts, idle, reconcile, stuck_jobs, usage
 from app.services.tasks import enqueue
 from tasks.email import RETRY_POLICY
 from workers import machines, mailer
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 # -- usage polling -------------------------------------------------------------------------
-@shared_task(name="periodic.poll_usage")
+@shared_task(name=task_names.POLL_USAGE)
 def poll_usage() -> None:
     """Fan the machines out in batches for their traffic; a batch not started before the
     next round expires, so rounds never pile up."""
@@ -38,7 +39,7 @@ def poll_usage() -> None:
         )
 
 
-@shared_task(name="periodic.poll_usage_batch")
+@shared_task(name=task_names.POLL_USAGE_BATCH)
 def poll_usage_batch(instance_ids: list[int]) -> None:
     """Fetch and store the daily traffic of a batch of machines."""
     budget = current_app.config["CELERY_TASK_TIME_LIMIT"] / 2
@@ -48,16 +49,16 @@ def poll_usage_batch(instance_ids: list[int]) -> None:
 
 
 # -- idle auto-shutdown --------------------------------------------------------------------
-@shared_task(name="periodic.stop_idle")
+@shared_task(name=task_names.STOP_IDLE)
 def stop_idle() -> None:
     """Stop the machines idle for their owner's idle_minutes, and tell the owners."""
     for instance_id in idle.idle_instance_ids():
         job = idle.stop_if_idle(instance_id)
         if job is not None:
-            enqueue("email.send_idle_stop_notice", job.id)
+            enqueue(task_names.SEND_IDLE_STOP_NOTICE, job.id)
 
 
-@shared_task(name="email.send_idle_stop_notice", **RETRY_POLICY)
+@shared_task(name=task_names.SEND_IDLE_STOP_NOTICE, **RETRY_POLICY)
 def send_idle_stop_notice(job_id: int) -> None:
     """Tell an owner that their idle machine was stopped, if they want e-mail."""
     job = db.session.get(Job, job_id, options=[joinedload(Job.instance)])
@@ -70,14 +71,14 @@ def send_idle_stop_notice(job_id: int) -> None:
 
 
 # -- reconciliation ------------------------------------------------------------------------
-@shared_task(name="periodic.reconcile")
+@shared_task(name=task_names.RECONCILE)
 def reconcile_all() -> None:
     """Reconcile each provider in its own task."""
     for provider in PROVIDERS:
         reconcile_one.delay(provider)
 
 
-@shared_task(name="periodic.reconcile_provider")
+@shared_task(name=task_names.RECONCILE_PROVIDER)
 def reconcile_one(provider: str) -> None:
     """Compare one provider's machines with our instances; report and clean up."""
     try:
@@ -90,7 +91,7 @@ def reconcile_one(provider: str) -> None:
 
 
 # -- stuck jobs ----------------------------------------------------------------------------
-@shared_task(name="periodic.sweep_stuck_jobs")
+@shared_task(name=task_names.SWEEP_STUCK_JOBS)
 def sweep_stuck_jobs() -> None:
     """Send stuck jobs again, or fail them once out of resends; alert ops either way."""
     found = stuck_jobs.stuck_job_ids()
@@ -98,12 +99,8 @@ def sweep_stuck_jobs() -> None:
         job = stuck_jobs.resend_or_give_up(job_id)
         if job is None:
             continue
-        reason = f"stuck past its deadline after {job.context.get('resends', 0)} resend(s)"
-        if job.instance is not None:
-            machines.fail(job, reason)
-        else:
-            jobs.mark_failed(job, reason)
-            db.session.commit()
-            alerts.job_failed(job)
+        machines.fail(
+            job, f"stuck past its deadline after {job.context.get('resends', 0)} resend(s)"
+        )
     if found:
         alerts.jobs_stuck(db.session.scalars(select(Job).where(Job.id.in_(found))).all())

@@ -1,23 +1,44 @@
-"""What the machine tasks share: loading jobs, retry timing, and scheduling checks."""
+"""The one way a task carries out a step of a job: load the job, give way if its machine
+moved on, run the step, and sort what went wrong with one retry policy.
+
+- a `TransientError` (or a database conflict: a deadlock, a lost connection) is retried
+  with exponential backoff and jitter, never sooner than the service asked, up to
+  ``PROVIDER_RETRY_MAX`` times; then it counts as permanent;
+- a `PermanentError` fails the job (`workers.machines.fail`), unless the task's ``recover``
+  finds another way (another provider) and the job starts over.
+
+A step that leaves the job open is watched by `run_check` until its machine gets where
+the job takes it.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
+from typing import NoReturn
 
 from celery import Task
 from flask import current_app
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app import task_names
 from app.extensions import db
-from app.models import Job, JobState
+from app.models import ACTIVE_JOB_STATES, Job, JobState
 from app.models.base import utcnow
-from app.services import jobs
+from app.services import jobs, lifecycle
+from app.services.tasks import enqueue
 from workers import machines
-from workers.outside_errors import TransientError
+from workers.outside_errors import OutsideError, PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
-CHECK_TASK = "instances.check"
+# A deadlock, a lost connection, or a row another task inserted first: try again.
+DATABASE_CONFLICTS = (OperationalError, IntegrityError)
+
+Step = Callable[[Job], object]
+# Called when a step failed for good: True when it found another way and the job starts over.
+Recover = Callable[[Job, OutsideError], bool]
 
 
 def open_job(job_id: int) -> Job | None:
@@ -28,30 +49,73 @@ def open_job(job_id: int) -> Job | None:
     return job
 
 
-def backoff(retries: int, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, never sooner than the provider asked."""
+def backoff(retries: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the service asked."""
     config = current_app.config
     ceiling = min(config["PROVIDER_RETRY_CAP"], config["PROVIDER_RETRY_BASE"] * 2**retries)
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 
 
-def out_of_retries(task: Task) -> bool:
-    """True when `retry_later` would give up rather than retry."""
-    return bool(task.request.retries >= current_app.config["PROVIDER_RETRY_MAX"])
+def retry(task: Task, exc: Exception, retry_after: float | None = None) -> NoReturn:
+    """Run the task again later on a fresh transaction (its steps are idempotent)."""
+    db.session.rollback()
+    raise task.retry(countdown=backoff(task.request.retries, retry_after), exc=exc) from None
 
 
-def retry_later(task: Task, job: Job, error: TransientError) -> None:
-    """Retry the task after a transient failure, or fail the job once retries run out."""
-    if out_of_retries(task):
-        machines.fail(job, f"gave up after {task.request.retries + 1} attempts: {error.message}")
+def run_step(task: Task, job_id: int, step: Step, *, recover: Recover | None = None) -> Job | None:
+    """Run one step of a job. The job when it is still open afterwards (the caller schedules
+    what follows); None when there is nothing more to do now."""
+    job = open_job(job_id)
+    if job is None or lifecycle.superseded(job):
+        return None
+    jobs.mark_running(job)
+    try:
+        step(job)
+    except DATABASE_CONFLICTS as exc:
+        retry(task, exc)
+    except TransientError as exc:
+        if task.request.retries < current_app.config["PROVIDER_RETRY_MAX"]:
+            jobs.mark_retrying(job, exc.message)
+            raise task.retry(
+                countdown=backoff(task.request.retries, exc.retry_after), exc=exc
+            ) from None
+        attempts = task.request.retries + 1
+        _give_up(task, job, exc, f"gave up after {attempts} attempts: {exc.message}", recover)
+        return None
+    except PermanentError as exc:
+        _give_up(task, job, exc, exc.message, recover)
+        return None
+    return job if job.state in ACTIVE_JOB_STATES else None
+
+
+def _give_up(
+    task: Task, job: Job, error: OutsideError, reason: str, recover: Recover | None
+) -> None:
+    if recover is not None and recover(job, error):
+        task.apply_async((job.id,))  # a fresh start, with a fresh count of retries
+    else:
+        machines.fail(job, reason)
+
+
+def run_check(job_id: int, look: Step) -> None:
+    """One look at the job's machine (``look`` finishes the job once it got there); looks
+    again later until then, or fails the job at its deadline."""
+    job = open_job(job_id)
+    if job is None or lifecycle.superseded(job):
         return
-    jobs.mark_retrying(job, error.message)
-    raise task.retry(countdown=backoff(task.request.retries, error.retry_after), exc=error)
-
-
-def past_deadline(job: Job) -> bool:
-    return job.deadline_at is not None and utcnow() > job.deadline_at
+    if job.deadline_at is not None and utcnow() > job.deadline_at:
+        machines.fail(job, "the machine did not get there before the deadline")
+        return
+    try:
+        look(job)
+    except TransientError:
+        pass  # look again at the next interval
+    except PermanentError as exc:
+        machines.fail(job, exc.message)
+        return
+    if job.state in ACTIVE_JOB_STATES:
+        schedule_check(job)
 
 
 def schedule_check(job: Job, *, after_create: bool = False) -> None:
@@ -59,8 +123,6 @@ def schedule_check(job: Job, *, after_create: bool = False) -> None:
 
     A little jitter keeps thousands of checks from reaching the provider in step.
     """
-    from tasks.instances import check
-
     config = current_app.config
     delay = config["FIRST_CHECK_DELAY" if after_create else "STATUS_CHECK_INTERVAL"]
-    check.apply_async((job.id,), countdown=delay * random.uniform(0.9, 1.1))
+    enqueue(task_names.CHECK_MACHINE, job.id, countdown=delay * random.uniform(0.9, 1.1))

@@ -1,5 +1,5 @@
 """The Stripe side of billing jobs: plan changes, cancellations, refunds of orders never
-delivered, the mirror's sync and dunning. Called by tasks in `tasks.billing`; Stripe's
+delivered and the mirror's sync. Called by tasks in `tasks.billing`; Stripe's
 failures surface as `TransientError` (retry) or `PermanentError` (the job fails), like a
 cloud provider's, so the same retry and failure paths serve both.
 """
@@ -13,6 +13,7 @@ import stripe
 from flask import current_app
 from sqlalchemy import select
 
+from app import task_names
 from app.extensions import db
 from app.models import (
     Instance,
@@ -25,10 +26,11 @@ from app.models import (
     WebhookEvent,
 )
 from app.models.base import utcnow
-from app.services import alerts, audit, billing_mirror, jobs
+from app.services import alerts, audit, billing_mirror, lifecycle
 from app.services.stripe_gateway import client, idempotency_key, stripe_errors
 from app.services.tasks import enqueue
-from workers.outside_errors import PermanentError
+from workers import machines
+from workers.outside_errors import OutsideError, PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,20 @@ def _subscription_of(instance: Instance) -> Subscription:
 
 
 # -- plan changes ------------------------------------------------------------------------
+def change_plan(job: Job) -> None:
+    """Invoice the change, then resize the machine at its provider."""
+    bill_plan_change(job)
+    machines.perform(job)
+
+
+def refund_plan_change(job: Job, error: OutsideError) -> bool:
+    """A plan change that failed for good: the price goes back to the machine's plan if it
+    was paid (or may have been, when Stripe kept failing). Never starts the job over."""
+    if job.step == "billed" or isinstance(error, TransientError):
+        revert_plan_change(job)
+    return False
+
+
 def bill_plan_change(job: Job) -> None:
     """Move the subscription to the new price and invoice the difference at once.
 
@@ -125,8 +141,7 @@ def cancel_at_period_end(job: Job) -> None:
             {"idempotency_key": idempotency_key("cancel", job)},
         )
     billing_mirror.subscription(updated.to_dict(), int(utcnow().timestamp()))
-    jobs.mark_succeeded(job)
-    db.session.commit()
+    lifecycle.finish_job(job)
 
 
 def end_subscription(instance: Instance) -> None:
@@ -146,7 +161,6 @@ def end_subscription(instance: Instance) -> None:
 
 
 # -- orders that never had a machine ------------------------------------------------------
-SETTLE_TASK = "billing.settle_undelivered"
 
 
 def settle_undelivered(instance: Instance) -> None:
@@ -170,7 +184,7 @@ def settle_undelivered(instance: Instance) -> None:
             "instance.refunded", instance.user_id, instance_id=instance.id, amount=refunded
         )
         db.session.commit()
-        enqueue("email.send_refund", instance.id)
+        enqueue(task_names.SEND_REFUND, instance.id)
         alerts.raise_alert(
             alerts.Alert(
                 f"refund:{instance.id}",
@@ -251,26 +265,6 @@ def _refund_in_full(instance: Instance, invoice: Invoice, payment_intent: str) -
     return max(left, 0)
 
 
-def expire_unpaid_orders() -> int:
-    """Close orders left unpaid past ``UNPAID_ORDER_MINUTES`` (their payment page is
-    expired by the settling task); returns how many."""
-    cutoff = utcnow() - timedelta(minutes=current_app.config["UNPAID_ORDER_MINUTES"])
-    stale = db.session.scalars(
-        select(Instance)
-        .where(Instance.status == S.PENDING_PAYMENT, Instance.created_at < cutoff)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for instance in stale:
-        instance.status = S.TERMINATED
-        instance.status_reason = "The order was not paid in time."
-        instance.terminated_at = utcnow()
-        instance.checkout_url = None
-    db.session.commit()
-    for instance in stale:
-        enqueue(SETTLE_TASK, instance.id)
-    return len(stale)
-
-
 def erase_customer(user: User) -> None:
     """Erase the person's details held at Stripe (e-mail and name); the customer and its
     invoices stay, as bookkeeping requires."""
@@ -282,29 +276,6 @@ def erase_customer(user: User) -> None:
             {"email": "", "name": "", "phone": "", "description": ""},
             {"idempotency_key": idempotency_key("erase", user)},
         )
-
-
-# -- dunning -----------------------------------------------------------------------------
-def suspend_overdue() -> int:
-    """Stop the machines whose payment is overdue past the grace period; returns how many."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["PAYMENT_GRACE_SECONDS"])
-    overdue = db.session.scalars(
-        select(Instance)
-        .join(Subscription, Subscription.instance_id == Instance.id)
-        .where(Subscription.past_due_since < cutoff, Instance.status == S.ACTIVE)
-        .with_for_update(of=Instance, skip_locked=True)
-    ).all()
-    created = []
-    for instance in overdue:
-        job = jobs.new_job("suspend", instance)
-        instance.status = S.STOPPING
-        instance.status_reason = "Suspended: the latest invoice is unpaid."
-        audit.record("instance.suspended", instance.user_id, instance_id=instance.id)
-        created.append(job)
-    db.session.commit()
-    for job in created:
-        jobs.enqueue(job)
-    return len(created)
 
 
 # -- healing the mirror ------------------------------------------------------------------
@@ -338,7 +309,7 @@ def _resend_unprocessed_events() -> int:
         )
     ).all()
     for event_id in stale:
-        enqueue("billing.process_event", event_id)
+        enqueue(task_names.PROCESS_STRIPE_EVENT, event_id)
     return len(stale)
 
 
@@ -356,5 +327,8 @@ def _end_orphaned_subscriptions() -> int:
     ).all()
     for instance_id, delivered_at in orphans:
         logger.error("instance %s has ended but is still billed; cancelling", instance_id)
-        enqueue("billing.end_subscription" if delivered_at else SETTLE_TASK, instance_id)
+        enqueue(
+            task_names.END_SUBSCRIPTION if delivered_at else task_names.SETTLE_UNDELIVERED,
+            instance_id,
+        )
     return len(orphans)

@@ -1,8 +1,10 @@
 """Carrying out jobs on machines at their provider, one short step at a time.
 
-Tasks call these functions and own the scheduling: each function does one provider step,
-records what it learnt at once, and returns whether the job is finished. Provider errors
-propagate as `TransientError` (the task retries) or `PermanentError` (`fail` ends the job).
+Tasks run these steps through `tasks.support` and own the scheduling: each step makes one
+provider call and records at once what it learnt (the provider's id, addresses, password),
+so a redelivered task never repeats a call; where the machine's status changes or the job
+ends, the lifecycle (`app.services.lifecycle`) does it. Provider errors propagate as
+`TransientError` (the task retries) or `PermanentError` (`fail` ends the job).
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from app import metrics
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, Plan
 from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import generate_machine_password
-from app.services import agent, alerts, audit, jobs
-from app.services.tasks import enqueue
+from app.services import agent, lifecycle
+from app.services.lifecycle import JobKind
 from workers import cloud_init, rdp_probe
 from workers.agent_install import AgentSetup
 from workers.outside_errors import OutsideError, PermanentError, TransientError
@@ -40,50 +41,10 @@ S = InstanceStatus
 # How long after a create a 404 from the provider still means "not visible yet".
 NOT_FOUND_GRACE_SECONDS = 120
 
-# What each kind of job waits for after its provider call, and the status it ends in.
-TARGET = {
-    "provision": S.ACTIVE,
-    "restart": S.ACTIVE,
-    "start": S.ACTIVE,
-    "stop": S.STOPPED,
-    "suspend": S.SUSPENDED,
-    "change_plan": S.ACTIVE,
-}
-
-# The status an instance must still have for a job's step to make sense.
-EXPECTED = {
-    "provision": (S.PROVISIONING, S.BOOTING),
-    "restart": (S.RESTARTING,),
-    "start": (S.STARTING,),
-    "stop": (S.STOPPING,),
-    "suspend": (S.STOPPING,),
-    "change_plan": (S.RESIZING,),
-}
-
 
 def _instance(job: Job) -> Instance:
     assert job.instance is not None, "machine jobs always have an instance"
     return job.instance
-
-
-def superseded(job: Job) -> bool:
-    """True (and the job closed) when the instance moved on, e.g. terminated meanwhile."""
-    instance = _instance(job)
-    if job.kind in EXPECTED and instance.status not in EXPECTED[job.kind]:
-        jobs.mark_failed(job, f"superseded: the instance is now {instance.status}")
-        db.session.commit()
-        return True
-    return False
-
-
-def _lock(instance: Instance) -> None:
-    """Re-read the instance and hold its row until the commit."""
-    db.session.scalar(
-        select(Instance)
-        .where(Instance.id == instance.id)
-        .with_for_update(of=Instance)
-        .execution_options(populate_existing=True)
-    )
 
 
 def _record(instance: Instance, machine: Machine) -> None:
@@ -136,15 +97,14 @@ def create(job: Job) -> None:
         else:
             logger.info("adopted existing machine", extra={"instance_id": instance.id})
         _record(instance, machine)
-    _lock(instance)
-    if instance.status not in EXPECTED["provision"]:
+    lifecycle.lock(instance)
+    if lifecycle.moved_on(job):
         # Terminated while we were ordering: the terminate job may have missed this machine.
         assert instance.provider is not None and instance.provider_id is not None
         client_for(instance.provider).destroy(instance.provider_id)
-        jobs.mark_failed(job, f"superseded: the instance is now {instance.status}")
-        db.session.commit()
+        lifecycle.superseded(job)
         return
-    instance.status = S.BOOTING
+    lifecycle.machine_created(job)
     job.step = "created"
     job.context = {**job.context, "created_at": utcnow().isoformat()}
     db.session.commit()
@@ -177,7 +137,7 @@ def perform(job: Job) -> None:
     instance = _instance(job)
     assert instance.provider is not None and instance.provider_id is not None
     client = client_for(instance.provider)
-    if job.kind == "change_plan":
+    if job.kind == JobKind.CHANGE_PLAN:
         plan = db.session.scalar(select(Plan).where(Plan.code == job.context["plan"]))
         assert plan is not None
         client.resize(instance.provider_id, plan.offers[instance.provider]["plan"])
@@ -194,15 +154,15 @@ def perform(job: Job) -> None:
     db.session.commit()
 
 
-def advance(job: Job) -> bool:
-    """Look at the machine; finish the job if it reached its target. True when finished."""
+def advance(job: Job) -> None:
+    """Look at the machine; finish the job if it reached the job's target."""
     instance = _instance(job)
     assert instance.provider is not None and instance.provider_id is not None
     try:
         machine = client_for(instance.provider).get(instance.provider_id)
     except MachineNotFound:
-        if job.kind == "provision" and _just_created(job):
-            return False  # providers 404 for a moment right after create
+        if job.kind == JobKind.PROVISION and _just_created(job):
+            return  # providers 404 for a moment right after create
         raise
     if machine.state == MachineState.ERROR:
         raise PermanentError("the provider reports the machine in an error state")
@@ -210,21 +170,14 @@ def advance(job: Job) -> bool:
         raise PermanentError("the machine no longer exists at the provider")
     if machine.ip_address != instance.ip_address or machine.ipv6_address != instance.ipv6_address:
         _record(instance, machine)
-    target = TARGET[job.kind]
+    target = lifecycle.KINDS[job.kind].target
     reached = (
         machine.state == MachineState.STOPPED
         if target in (S.STOPPED, S.SUSPENDED)
         else machine.ready and _rdp_answers(machine)
     )
-    if not reached:
-        return False
-    instance.status = target
-    instance.status_reason = None
-    if job.kind == "provision":
-        instance.delivered_at = utcnow()
-    jobs.mark_succeeded(job)
-    db.session.commit()
-    return True
+    if reached:
+        lifecycle.finish_job(job)
 
 
 def _just_created(job: Job) -> bool:
@@ -244,7 +197,7 @@ def _rdp_answers(machine: Machine) -> bool:
 
 
 def terminate(job: Job) -> None:
-    """Destroy the machine at the provider (idempotent), then mark it terminated."""
+    """Destroy the machine at the provider (idempotent); the lifecycle marks it terminated."""
     instance = _instance(job)
     if instance.provider is not None:
         client = client_for(instance.provider)
@@ -254,12 +207,7 @@ def terminate(job: Job) -> None:
             provider_id = found.provider_id if found else None
         if provider_id is not None:
             _destroy_surely(client, instance.label, provider_id)
-    instance.status = S.TERMINATED
-    instance.terminated_at = utcnow()
-    instance.password_encrypted = None
-    jobs.mark_succeeded(job)
-    audit.record("instance.terminated", job.user_id, instance_id=instance.id)
-    db.session.commit()
+    lifecycle.finish_job(job)
 
 
 def _destroy_surely(client: ProviderClient, label: str, provider_id: str) -> None:
@@ -275,7 +223,7 @@ def fail_over(job: Job, error: OutsideError) -> bool:
     """After a permanent create failure, move the order to another provider offering the
     plan in the region. True when the job should run again."""
     instance = _instance(job)
-    if job.kind != "provision" or instance.provider_id is not None:
+    if job.kind != JobKind.PROVISION or instance.provider_id is not None:
         return False
     tried = [*job.context.get("failed_providers", []), instance.provider]
     others = [p for p in instance.plan.providers_for(instance.region) if p not in tried]
@@ -296,22 +244,11 @@ def fail_over(job: Job, error: OutsideError) -> bool:
 
 
 def fail(job: Job, reason: str) -> None:
-    """End a job as failed, leave the instance in an honest state, clean up, alert."""
-    instance = _instance(job)
-    jobs.mark_failed(job, reason)
-    if job.kind == "provision":
-        metrics.provisioning_failures.labels(instance.provider or "none").inc()
-        instance.status = S.FAILED
-        instance.status_reason = reason[:500]
-        _destroy_quietly(instance)
-    else:
-        # The machine is still there: back to where it was, with the reason shown.
-        instance.status = job.from_status or instance.status
-        instance.status_reason = f"{job.kind} failed: {reason}"[:500]
-    db.session.commit()
-    alerts.job_failed(job)
-    if job.kind == "provision":  # no machine: the subscription ends, the payment goes back
-        enqueue("billing.settle_undelivered", instance.id)
+    """End a job as failed (`lifecycle.fail_job`); a failed order's machine, if one was
+    made, is destroyed."""
+    lifecycle.fail_job(job, reason)
+    if job.kind == JobKind.PROVISION and job.instance is not None:
+        _destroy_quietly(job.instance)
 
 
 def _destroy_quietly(instance: Instance) -> None:

@@ -34,11 +34,24 @@ def _require_json_body() -> None:
 
 
 def register_api(app: Flask) -> Api:
-    from app.api import account, agent, auth, billing, health, instances, jobs, plans, support
+    from app.api import (
+        account,
+        admin,
+        agent,
+        auth,
+        billing,
+        health,
+        instances,
+        jobs,
+        plans,
+        support,
+    )
 
     api = Api(app)
     app.before_request(_require_json_body)
     app.before_request(check_api_input)
     for module in (account, agent, auth, billing, health, instances, jobs, plans, support):
         api.register_blueprint(module.blp)
+    for blueprint in admin.BLUEPRINTS:
+        api.register_blueprint(blueprint)
     return api

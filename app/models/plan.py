@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.base import UTCDateTime
 
 
 class Plan(db.Model):  # type: ignore[name-defined]
@@ -30,6 +32,15 @@ class Plan(db.Model):  # type: ignore[name-defined]
     rank: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     offers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Operators' choices, which loading the catalogue file leaves alone: whether the plan
+    # takes new orders, the regions where it takes none, and when they last set its price.
+    orderable: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true(), nullable=False
+    )
+    closed_regions: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", nullable=False
+    )
+    price_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stripe_product_id: Mapped[str | None] = mapped_column(String(64))
     stripe_price_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -37,6 +48,11 @@ class Plan(db.Model):  # type: ignore[name-defined]
     def regions(self) -> list[str]:
         codes = {region for offer in self.offers.values() for region in offer["regions"]}
         return sorted(codes)
+
+    @property
+    def open_regions(self) -> list[str]:
+        """The regions that take new orders of this plan."""
+        return [region for region in self.regions if region not in self.closed_regions]
 
     @property
     def default_region(self) -> str:

@@ -48,10 +48,14 @@ class User(UserMixin, Timestamped, db.Model):  # type: ignore[name-defined]
     # Deletion: sign-in refused at once, personal data erased once the machines are gone.
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Suspension by an operator: sign-in (cookies and tokens too) and orders refused, the
+    # machines stopped until it is lifted (`app.services.suspension`).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
-        return self.is_active_account
+        return self.is_active_account and self.suspended_at is None
 
     @property
     def two_factor_enabled(self) -> bool:

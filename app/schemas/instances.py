@@ -16,10 +16,21 @@ class PlanSchema(Schema):
     disk_gb = fields.Integer(required=True)
     bandwidth_gb = fields.Integer(required=True)
     gpu = fields.String(allow_none=True)
-    regions = fields.List(fields.String(), required=True)
+    regions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The regions taking new orders of the plan."},
+    )
     default_region = fields.String(
         required=True, metadata={"description": "Where an order that names no region runs."}
     )
+
+
+class OrderablePlanSchema(PlanSchema):
+    """A plan row as the public catalogue caches it: its regions are those open to new orders
+    (`PlanSchema` then serves the stored result as it is)."""
+
+    regions = fields.List(fields.String(), attribute="open_regions", required=True)
 
 
 class PlanListSchema(Schema):

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from app import task_names
 from app.extensions import db
 from app.models import (
     ApiToken,
@@ -31,13 +32,13 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, instances, jobs, logins
+from app.services import audit, lifecycle, logins
 from app.services.account_settings import check_password, revoke_api_tokens
+from app.services.lifecycle import JobKind
 from app.services.tasks import enqueue, require_broker
 
 logger = logging.getLogger(__name__)
 
-DELETE_TASK = "accounts.delete"
 # How long erasure waits for the machines; a terminate job that fails has alerted ops.
 MACHINES_WAIT = timedelta(hours=1)
 # Argon2 never produces this, so no password ever matches it.
@@ -55,9 +56,7 @@ def request(user: User, password: str) -> None:
     audit.record("account.deletion_requested", user.id, machines=len(started))
     require_broker()
     db.session.commit()
-    for job in started:
-        jobs.enqueue(job)
-    enqueue(DELETE_TASK, user.id)
+    enqueue(task_names.DELETE_ACCOUNT, user.id)
 
 
 def advance(user_id: int) -> bool:
@@ -65,10 +64,8 @@ def advance(user_id: int) -> bool:
     user = db.session.get(User, user_id)
     if user is None or user.deletion_requested_at is None or user.erased_at is not None:
         return True
-    started = _start_terminations(user)  # e.g. an order that was still being placed
+    _start_terminations(user)  # e.g. an order that was still being placed
     db.session.commit()
-    for job in started:
-        jobs.enqueue(job)
     terminating = db.session.scalar(
         select(Instance.id)
         .where(Instance.user_id == user.id, Instance.status == InstanceStatus.TERMINATING)
@@ -82,13 +79,12 @@ def advance(user_id: int) -> bool:
 
 def _start_terminations(user: User) -> list[Job]:
     """A terminate job for each machine that has not had one since deletion was asked for
-    (the caller commits, then enqueues); a machine whose terminate failed is not retried
+    (sent once the caller commits); a machine whose terminate failed is not retried
     forever: the failure alerted ops."""
-    allowed_from, moving_to = instances.ACTIONS["terminate"]
     assert user.deletion_requested_at is not None
     tried = select(Job.instance_id).where(
         Job.user_id == user.id,
-        Job.kind == "terminate",
+        Job.kind == JobKind.TERMINATE,
         Job.created_at >= user.deletion_requested_at,
         Job.instance_id.is_not(None),
     )
@@ -96,21 +92,23 @@ def _start_terminations(user: User) -> list[Job]:
         select(Instance)
         .where(
             Instance.user_id == user.id,
-            Instance.status.in_(allowed_from),
+            Instance.status.in_(lifecycle.OWNER_ACTIONS[JobKind.TERMINATE]),
             Instance.id.not_in(tried),
         )
         .order_by(Instance.id)
         .with_for_update(of=Instance)
     )
-    started = []
-    for instance in machines:
-        started.append(jobs.new_job("terminate", instance, user_id=user.id))
-        instance.status = moving_to
-        instance.status_reason = "account deleted"
-        audit.record(
-            "instance.terminate_requested", user.id, instance_id=instance.id, reason="account"
+    return [
+        lifecycle.start_job(
+            instance,
+            JobKind.TERMINATE,
+            audit_as="instance.terminate_requested",
+            actor=user.id,
+            details={"reason": "account"},
+            reason="account deleted",
         )
-    return started
+        for instance in list(machines)
+    ]
 
 
 def _erase(user: User) -> None:
@@ -139,5 +137,5 @@ def _erase(user: User) -> None:
     user.erased_at = utcnow()
     audit.record("account.erased", user.id, machines_left=left)
     db.session.commit()
-    enqueue("billing.erase_customer", user.id)  # Stripe's copy of the e-mail and name
+    enqueue(task_names.ERASE_CUSTOMER, user.id)  # Stripe's copy of the e-mail and name
     logger.info("account erased", extra={"user_id": user.id})

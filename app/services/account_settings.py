@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import String, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import task_names
 from app.errors import AppError, Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -75,7 +76,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
         raise ValidationFailed(fields={"new_password": ["Choose a password you do not use now."]})
     event = _set_password(user, new_password, "account.password_changed")
     db.session.commit()
-    enqueue("email.send_security_notice", event.id)
+    enqueue(task_names.SEND_SECURITY_NOTICE, event.id)
     return user
 
 
@@ -105,7 +106,7 @@ def request_password_reset(email: str) -> None:
     ).first()
     audit.record("account.password_reset_requested", made.user_id if made else None)
     db.session.commit()
-    enqueue("email.send_password_reset", made.id if made else None)
+    enqueue(task_names.SEND_PASSWORD_RESET, made.id if made else None)
 
 
 def reset_password(raw_token: str, new_password: str) -> None:
@@ -113,7 +114,7 @@ def reset_password(raw_token: str, new_password: str) -> None:
     token = _redeem(raw_token, P.PASSWORD_RESET)
     event = _set_password(token.user, new_password, "account.password_reset")
     db.session.commit()
-    enqueue("email.send_security_notice", event.id)
+    enqueue(task_names.SEND_SECURITY_NOTICE, event.id)
 
 
 def _set_password(user: User, password: str, action: str) -> AuditEvent:
@@ -149,7 +150,7 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     token = _new_link(user, P.EMAIL_CHANGE, new_email=new_email)
     audit.record("account.email_change_requested", user.id)
     db.session.commit()
-    enqueue("email.send_email_change_confirmation", token.id)
+    enqueue(task_names.SEND_EMAIL_CHANGE_CONFIRMATION, token.id)
 
 
 def confirm_email_change(raw_token: str) -> None:
@@ -177,7 +178,7 @@ def confirm_email_change(raw_token: str) -> None:
         db.session.rollback()
         raise Conflict("An account with this e-mail already exists.") from None
     db.session.commit()
-    enqueue("email.send_email_changed_notice", token.id)
+    enqueue(task_names.SEND_EMAIL_CHANGED_NOTICE, token.id)
 
 
 # -- links --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import task_names
 from app.errors import Conflict, Unauthorized
 from app.extensions import db
 from app.models import User
@@ -45,7 +46,7 @@ def sign_up(email: str, password: str) -> User:
         ) from None
     audit.record("account.signup", user.id)
     db.session.commit()
-    enqueue("email.send_welcome", user.id)
+    enqueue(task_names.SEND_WELCOME, user.id)
     return user
 
 

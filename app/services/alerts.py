@@ -22,7 +22,7 @@ from email.message import EmailMessage
 import redis
 from flask import current_app
 
-from app import metrics
+from app import metrics, task_names
 from app.models import Job
 from app.models.base import utcnow
 from app.redis_client import failing_fast
@@ -106,7 +106,7 @@ def raise_alert(alert: Alert) -> bool:
     logger.warning("alert %s: %s", alert.key, alert.subject)
     if not claim(alert):
         return False
-    if enqueue("email.send_alert", alert.key, alert.subject, alert.body) is None:
+    if enqueue(task_names.SEND_ALERT, alert.key, alert.subject, alert.body) is None:
         delivery_failed(alert, "the broker is unreachable")
         return False
     return True
@@ -116,7 +116,7 @@ def raise_alert(alert: Alert) -> bool:
 def job_failed(job: Job) -> None:
     """Tell ops a job failed (after the caller's commit)."""
     logger.error("job %s (%s) failed: %s", job.id, job.kind, job.error, extra={"job_id": job.id})
-    enqueue("email.send_job_alert", job.id)
+    enqueue(task_names.SEND_JOB_ALERT, job.id)
 
 
 def jobs_stuck(jobs: Sequence[Job]) -> bool:

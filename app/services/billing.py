@@ -22,8 +22,9 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, jobs
+from app.services import lifecycle
 from app.services.instances import get_for
+from app.services.lifecycle import JobKind
 from app.services.pagination import Page, paginate
 from app.services.tasks import require_broker
 from workers.providers import registry
@@ -145,14 +146,17 @@ def request_cancel(user: User, instance_id: int | None, *, every: bool = False) 
         ]
         if not subscriptions and not running:
             raise Conflict("There is no subscription left to cancel.")
-    created = []
-    for subscription in subscriptions:
-        created.append(jobs.new_job("cancel_subscription", subscription.instance, user_id=user.id))
-        audit.record("subscription.cancel_requested", user.id, instance_id=subscription.instance_id)
+    created = [
+        lifecycle.start_job(
+            subscription.instance,
+            JobKind.CANCEL_SUBSCRIPTION,
+            audit_as="subscription.cancel_requested",
+            actor=user.id,
+        )
+        for subscription in subscriptions
+    ]
     require_broker()
     db.session.commit()
-    for job in created:
-        jobs.enqueue(job)
     return running + created
 
 
@@ -166,7 +170,7 @@ def _lock_machines(user: User, instance_id: int | None) -> None:
 def _running_cancellations(user: User, instance_id: int | None) -> list[Job]:
     query = select(Job).where(
         Job.user_id == user.id,
-        Job.kind == "cancel_subscription",
+        Job.kind == JobKind.CANCEL_SUBSCRIPTION,
         Job.state.in_(ACTIVE_JOB_STATES),
     )
     if instance_id is not None:
@@ -235,18 +239,14 @@ def request_plan_change(
     instance_id = instance_meant(user, instance_id)
     instance, plan = _plan_change(user, instance_id, new_plan)
     proration = _proration(_subscription_of(user, instance_id), instance.plan, plan)
-    job = jobs.new_job("change_plan", instance, user_id=user.id)
-    job.context = {"plan": plan.code, "from_plan": instance.plan.code}
-    instance.status = S.RESIZING
-    instance.status_reason = None
-    audit.record(
-        "instance.plan_change_requested",
-        user.id,
-        instance_id=instance.id,
-        from_plan=instance.plan.code,
-        to_plan=plan.code,
+    job = lifecycle.start_job(
+        instance,
+        JobKind.CHANGE_PLAN,
+        audit_as="instance.plan_change_requested",
+        actor=user.id,
+        details={"from_plan": instance.plan.code, "to_plan": plan.code},
+        context={"plan": plan.code, "from_plan": instance.plan.code},
     )
     require_broker()
     db.session.commit()
-    jobs.enqueue(job)
     return job, proration

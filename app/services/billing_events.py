@@ -21,25 +21,25 @@ from typing import Any
 
 import stripe
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import metrics
+from app import metrics, task_names
 from app.errors import AppError
 from app.extensions import db
 from app.models import (
     Instance,
     InstanceStatus,
     Invoice,
-    Job,
     Subscription,
     User,
     WebhookEvent,
 )
 from app.models.base import utcnow
-from app.services import alerts, audit, billing_mirror, jobs
+from app.services import alerts, billing_mirror, lifecycle
+from app.services.lifecycle import JobKind
 from app.services.stripe_gateway import client, stripe_errors
-from app.services.tasks import enqueue
+from app.services.tasks import enqueue, enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def receive(payload: bytes, signature: str | None, remote_addr: str | None) -> b
         logger.info("webhook %s already received", event.id)
         metrics.webhook_events.labels(event.type, "duplicate").inc()
         return False
-    enqueue("billing.process_event", row.id)
+    enqueue(task_names.PROCESS_STRIPE_EVENT, row.id)
     return True
 
 
@@ -109,12 +109,11 @@ def process(event_row_id: int) -> None:
     obj: StripeObject = row.payload["data"]["object"]
     _serialise_per_customer(obj)
     handler = HANDLERS.get(row.type.split(".")[0] if row.type.startswith("invoice.") else row.type)
-    followups: list[Job] = handler(obj, row) if handler else []
+    if handler:
+        handler(obj, row)  # the jobs it starts are sent once this commits
     row.processed_at = utcnow()
     db.session.commit()
     metrics.webhook_events.labels(row.type, "processed" if handler else "ignored").inc()
-    for job in followups:
-        jobs.enqueue(job)
 
 
 def _serialise_per_customer(obj: StripeObject) -> None:
@@ -133,11 +132,11 @@ def _serialise_per_customer(obj: StripeObject) -> None:
         )
 
 
-def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
+def _paid_session(session: StripeObject, row: WebhookEvent) -> None:
     instance = billing_mirror.instance_for(session)
     if instance is None or instance.checkout_session_id != session["id"]:
         row.error = "checkout session for nothing of ours"
-        return []
+        return
     _lock(instance)
     subscription_id = session["subscription"]
     with stripe_errors():
@@ -148,60 +147,57 @@ def _paid_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
     if instance.status != S.PENDING_PAYMENT:
         # Paid for an order already closed: nothing is kept for a machine nobody got.
         row.error = f"paid order {instance.id} is {instance.status}: refunded"
-        enqueue_after_commit("billing.settle_undelivered", instance.id)
-        return []
-    instance.status = S.PROVISIONING
-    audit.record("instance.paid", instance.user_id, instance_id=instance.id)
-    return [jobs.new_job("provision", instance)]
+        enqueue_after_commit(task_names.SETTLE_UNDELIVERED, instance.id)
+        return
+    lifecycle.pay(instance)
 
 
-def _expired_session(session: StripeObject, row: WebhookEvent) -> list[Job]:
+def _expired_session(session: StripeObject, row: WebhookEvent) -> None:
     instance = billing_mirror.instance_for(session)
     if instance is None or instance.checkout_session_id != session["id"]:
-        return []
+        return
     _lock(instance)
     if instance.status == S.PENDING_PAYMENT:
-        instance.status = S.TERMINATED
-        instance.status_reason = "The order was not paid in time."
-        instance.terminated_at = utcnow()
-        instance.checkout_url = None
-    return []
+        lifecycle.close_unpaid(instance)
 
 
-def _subscription_changed(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+def _subscription_changed(obj: StripeObject, row: WebhookEvent) -> None:
     if billing_mirror.subscription(obj, row.stripe_created) is None:
         row.error = "subscription for nothing of ours"
     if obj.get("status") == "canceled":
-        return _subscription_ended(obj, row)
-    return []
+        _subscription_ended(obj, row)
 
 
-def _subscription_ended(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+def _subscription_ended(obj: StripeObject, row: WebhookEvent) -> None:
     mirrored = billing_mirror.subscription(obj, row.stripe_created)
     if mirrored is None:
         row.error = "subscription for nothing of ours"
-        return []
+        return
     instance = mirrored.instance
     _lock(instance)
     if instance.status in (S.TERMINATING, S.TERMINATED, S.FAILED, S.PENDING_PAYMENT):
-        return []
-    job = jobs.new_job("terminate", instance)
-    instance.status = S.TERMINATING
-    instance.status_reason = "The subscription ended."
-    audit.record("instance.terminate_requested", None, instance_id=instance.id, by="billing")
-    return [job]
+        return
+    lifecycle.start_job(
+        instance,
+        JobKind.TERMINATE,
+        audit_as="instance.terminate_requested",
+        actor=None,
+        details={"by": "billing"},
+        reason="The subscription ended.",
+    )
 
 
-def _invoice_event(obj: StripeObject, row: WebhookEvent) -> list[Job]:
+def _invoice_event(obj: StripeObject, row: WebhookEvent) -> None:
     invoice = billing_mirror.invoice(obj)
     if invoice is None:
         row.error = "invoice for a customer we do not know"
-        return []
+        return
     subscription = _subscription_by_stripe_id(invoice.stripe_subscription_id)
     if subscription is None:
-        return []
+        return
     if row.type == "invoice.payment_failed" and invoice.status == "open":
-        return _payment_failed(subscription, invoice.id)
+        _payment_failed(subscription, invoice.id)
+        return
     if row.type in SETTLING_EVENTS and invoice.status in ("paid", "void"):
         still_open = db.session.scalar(
             select(Invoice.id).where(
@@ -210,38 +206,33 @@ def _invoice_event(obj: StripeObject, row: WebhookEvent) -> list[Job]:
             )
         )
         if still_open is None:
-            return _payment_settled(subscription)
-    return []
+            _payment_settled(subscription)
 
 
 # Events after which the subscription may owe nothing any more.
 SETTLING_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.voided")
 
 
-def _payment_failed(subscription: Subscription, invoice_id: int) -> list[Job]:
+def _payment_failed(subscription: Subscription, invoice_id: int) -> None:
     if subscription.past_due_since is None:
         subscription.past_due_since = utcnow()
         subscription.status = "past_due"
-        enqueue_after_commit("email.send_payment_failed", invoice_id)
-    return []
+        enqueue_after_commit(task_names.SEND_PAYMENT_FAILED, invoice_id)
 
 
-def _payment_settled(subscription: Subscription) -> list[Job]:
+def _payment_settled(subscription: Subscription) -> None:
     subscription.past_due_since = None
     if subscription.status in ("past_due", "unpaid", "incomplete"):
         subscription.status = "active"
     instance = subscription.instance
     _lock(instance)
-    if instance.status != S.SUSPENDED:
-        return []
-    job = jobs.new_job("start", instance)
-    instance.status = S.STARTING
-    instance.status_reason = None
-    audit.record("instance.resumed", instance.user_id, instance_id=instance.id)
-    return [job]
+    if instance.status == S.SUSPENDED:
+        lifecycle.start_job(
+            instance, JobKind.START, audit_as="instance.resumed", actor=instance.user_id
+        )
 
 
-def _charge_refunded(charge: StripeObject, row: WebhookEvent) -> list[Job]:
+def _charge_refunded(charge: StripeObject, row: WebhookEvent) -> None:
     """Show on the invoice what was given back of its payment (ours or Stripe's own)."""
     intent = charge.get("payment_intent")
     invoice = (
@@ -255,9 +246,8 @@ def _charge_refunded(charge: StripeObject, row: WebhookEvent) -> list[Job]:
         invoice = _invoice_paid_by(intent)
     if invoice is None:
         row.error = "refund of no invoice of ours"
-        return []
+        return
     invoice.amount_refunded = max(invoice.amount_refunded, int(charge.get("amount_refunded") or 0))
-    return []
 
 
 def _invoice_paid_by(payment_intent: str) -> Invoice | None:
@@ -285,15 +275,6 @@ def _subscription_by_stripe_id(stripe_id: str | None) -> Subscription | None:
 
 def _lock(instance: Instance) -> None:
     db.session.refresh(instance, with_for_update=True)
-
-
-def enqueue_after_commit(task_name: str, *args: int) -> None:
-    """Send a task once the current transaction has committed."""
-
-    def send(_session: Any) -> None:
-        enqueue(task_name, *args)
-
-    event.listen(db.session(), "after_commit", send, once=True)
 
 
 HANDLERS = {

@@ -41,6 +41,8 @@ def load(path: Path = CATALOG_FILE) -> list[Plan]:
     for entry in entries:
         plan = existing.pop(entry["code"], None) or Plan(code=entry["code"])
         for field in PLAN_FIELDS:
+            if field == "price_cents" and plan.price_changed_at is not None:
+                continue  # an operator set the price (`admin_catalogue`); the file no longer does
             setattr(plan, field, entry[field])
         plan.active = True
         db.session.add(plan)
@@ -54,3 +56,9 @@ def load(path: Path = CATALOG_FILE) -> list[Plan]:
 
 def active_plans() -> list[Plan]:
     return list(db.session.scalars(select(Plan).where(Plan.active).order_by(Plan.rank)))
+
+
+def orderable_plans() -> list[Plan]:
+    """The plans that take new orders (operators may close a plan to them)."""
+    query = select(Plan).where(Plan.active, Plan.orderable).order_by(Plan.rank)
+    return list(db.session.scalars(query))

@@ -31,7 +31,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, User
 from app.models.base import UTCDateTime, utcnow
-from app.services import audit, instances, jobs
+from app.services import lifecycle
+from app.services.lifecycle import JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -98,16 +99,15 @@ def stop_if_idle(instance_id: int, now: datetime | None = None) -> Job | None:
         db.session.rollback()
         return None
     instance, idle_minutes = found
-    _, moving_to = instances.ACTIONS["stop"]
-    job = jobs.new_job("stop", instance, user_id=instance.user_id)
-    job.context = {"reason": "idle", "idle_minutes": idle_minutes}
-    instance.status = moving_to
-    instance.status_reason = None
-    audit.record(
-        "instance.idle_stopped", instance.user_id, instance_id=instance.id, minutes=idle_minutes
+    job = lifecycle.start_job(
+        instance,
+        JobKind.STOP,
+        audit_as="instance.idle_stopped",
+        actor=instance.user_id,
+        details={"minutes": idle_minutes},
+        context={"reason": "idle", "idle_minutes": idle_minutes},
     )
     db.session.commit()
-    jobs.enqueue(job)
     logger.info("idle machine stopped", extra={"instance_id": instance.id, "job_id": job.id})
     return job
 

@@ -9,44 +9,38 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only
 
-from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
 from app.models.base import utcnow
 from app.security import crypto
-from app.services import audit, checkout, jobs
+from app.services import audit, checkout, jobs, lifecycle
 from app.services import usage as traffic
 from app.services.pagination import Page, paginate
 from app.services.tasks import require_broker
 
 S = InstanceStatus
 
-# Which statuses each action may start from, and the status it moves the machine to.
-ACTIONS: dict[str, tuple[frozenset[str], InstanceStatus]] = {
-    "restart": (frozenset({S.ACTIVE}), S.RESTARTING),
-    "stop": (frozenset({S.ACTIVE}), S.STOPPING),
-    "start": (frozenset({S.STOPPED}), S.STARTING),
-    "terminate": (
-        frozenset(set(S) - {S.TERMINATING, S.TERMINATED}),
-        S.TERMINATING,
-    ),
-}
-
 
 def order(user: User, plan_code: str, os_type: str, region: str | None) -> Instance:
     """Create an unpaid order (in the plan's default region unless one is given) and open
     its payment page; the paid checkout's webhook starts provisioning. If Stripe cannot be
     reached, nothing is kept."""
+    if user.suspended_at is not None:
+        raise Forbidden("This account is suspended; it cannot order.")
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
     if plan is None:
         raise ValidationFailed(fields={"plan": ["Unknown plan."]})
+    if not plan.orderable:
+        raise ValidationFailed(fields={"plan": [f"Plan {plan.code} takes no new orders."]})
     region = region or plan.default_region
     if os_type not in {o.value for o in OsType}:
         raise ValidationFailed(fields={"os_type": ["Must be windows or linux."]})
-    providers = plan.providers_for(region)
+    providers = plan.providers_for(region) if region in plan.open_regions else []
     if not providers:
-        offered = ", ".join(plan.regions)
+        offered = ", ".join(plan.open_regions)
         raise ValidationFailed(fields={"region": [f"Plan {plan.code} is offered in: {offered}."]})
     _refuse_beyond_unpaid_cap(user)
     instance = Instance(
@@ -55,7 +49,6 @@ def order(user: User, plan_code: str, os_type: str, region: str | None) -> Insta
         os_type=os_type,
         region=region,
         provider=providers[0],
-        status=S.PENDING_PAYMENT,
         username="Administrator" if os_type == OsType.WINDOWS else "nemordp",
     )
     db.session.add(instance)
@@ -100,10 +93,34 @@ def jobs_of(user: User, instance_id: int, limit: int = 20) -> list[Job]:
     )
 
 
+# What a machine shows in the list (`InstanceSchema`): of its plan only the names. Whole
+# rows (each machine's copy of its plan's offers decoded again) made a list of 20 cost
+# twice one machine. A field shown but not loaded here costs a query per machine, which
+# tests/hardening/test_query_counts.py catches.
+_LISTED = (
+    load_only(
+        Instance.status,
+        Instance.status_reason,
+        Instance.os_type,
+        Instance.region,
+        Instance.provider,
+        Instance.ip_address,
+        Instance.ipv6_address,
+        Instance.username,
+        Instance.created_at,
+        Instance.last_accessed,
+        Instance.data_transfer_gb,
+        Instance.checkout_url,
+    ),
+    joinedload(Instance.plan, innerjoin=True).load_only(Plan.code, Plan.name),
+)
+
+
 def list_for(user: User, page: int, per_page: int) -> Page[Instance]:
     query = (
         select(Instance)
         .where(Instance.user_id == user.id)
+        .options(*_LISTED)
         .order_by(Instance.created_at.desc(), Instance.id.desc())
     )
     return paginate(query, page, per_page)
@@ -119,25 +136,25 @@ def get_for(user: User, instance_id: int, *, lock: bool = False) -> Instance:
 
 
 def request_action(user: User, instance_id: int, action: str) -> Job:
-    """Start an action, or hand back the same action already under way (a double click).
+    """Start an owner's action (`lifecycle.OWNER_ACTIONS`), or hand back the same action
+    already under way (a double click).
 
-    The row lock makes concurrent requests for one machine queue up behind each other.
+    The row lock makes concurrent requests for one machine queue up behind each other. A
+    job of an action works in statuses the action does not start from, so the running job
+    is looked for only when the status refuses the action.
     """
     instance = get_for(user, instance_id, lock=True)
-    allowed_from, moving_to = ACTIONS[action]
-    running = jobs.active_job(instance.id)
-    if running is not None and running.kind == action:
-        return running
-    if instance.status not in allowed_from:
+    if instance.status not in lifecycle.OWNER_ACTIONS[action]:
+        running = jobs.active_job(instance.id)
+        if running is not None and running.kind == action:
+            return running
         raise Conflict(f"Cannot {action} an instance that is {instance.status}.")
-    job = jobs.new_job(action, instance, user_id=user.id)
-    instance.status = moving_to
-    instance.status_reason = None
-    if action == "terminate":
-        audit.record("instance.terminate_requested", user.id, instance_id=instance.id)
+    kind = lifecycle.JobKind(action)
+    audited = "instance.terminate_requested" if kind == lifecycle.JobKind.TERMINATE else None
+    job = lifecycle.start_job(instance, kind, audit_as=audited, actor=user.id)
     require_broker()
+    db.session.expunge(job)  # answered as written, not read back after the commit
     db.session.commit()
-    jobs.enqueue(job)
     return job
 
 

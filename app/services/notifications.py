@@ -197,3 +197,26 @@ def order_refunded(instance: Instance, refunded_cents: int, currency: str) -> Em
         "full to your card; your bank shows it within 5 to 10 business days. Nothing more "
         f"will be charged for it.\n\nYour invoices: {base_url}/app/billing\n\n{SIGN_OFF}",
     )
+
+
+# -- operators ----------------------------------------------------------------------------
+def suspension_notice(event: AuditEvent, user: User) -> EmailMessage:
+    """An operator suspended the account (``admin.customer_suspended``) or lifted it."""
+    support = current_app.config["SUPPORT_EMAIL"]
+    reason = event.details.get("reason", "")
+    if event.action == "admin.customer_suspended":
+        return _message(
+            user.email,
+            "Your NemoRDP account is suspended",
+            "Hello,\n\nyour NemoRDP account has been suspended: it cannot sign in or order, "
+            "and its desktops are stopped (their data is kept).\n\n"
+            f"Reason: {reason}\n\nWrite to {support} about it.\n\n{SIGN_OFF}",
+        )
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    return _message(
+        user.email,
+        "Your NemoRDP account is active again",
+        "Hello,\n\nthe suspension of your NemoRDP account is lifted: you can sign in again "
+        f"at {base_url}/login , and the desktops that were running are started again.\n\n"
+        f"{SIGN_OFF}",
+    )

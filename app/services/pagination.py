@@ -21,8 +21,13 @@ class Page(Generic[T]):
 
 
 def paginate(ordered: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """Count the query's rows and load one page of it (``ordered`` carries its ORDER BY)."""
-    counted = ordered.order_by(None).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
-    items = db.session.scalars(ordered.offset((page - 1) * per_page).limit(per_page))
-    return Page(list(items), total, page, per_page)
+    """One page of the query's rows and how many there are in all (``ordered`` carries its
+    ORDER BY), in one statement: the count is a window over every row, taken before the
+    page is cut. Only a page past the end, which has no row to carry it, counts apart."""
+    counted = ordered.add_columns(func.count().over().label("total"))
+    rows = db.session.execute(counted.offset((page - 1) * per_page).limit(per_page)).all()
+    if rows:
+        return Page([row[0] for row in rows], rows[0].total, page, per_page)
+    everything = ordered.order_by(None).subquery()
+    total = db.session.scalar(select(func.count()).select_from(everything)) or 0
+    return Page([], total, page, per_page)

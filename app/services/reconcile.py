@@ -46,7 +46,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.instance import labelled_instance_id
-from app.services import alerts, audit
+from app.services import alerts, audit, lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -323,8 +323,7 @@ def _fail_vanished(
     )
     missing = [row.id for row in expected if row.provider_id not in listed_ids]
     for instance in db.session.scalars(select(Instance).where(Instance.id.in_(missing))):
-        instance.status = S.FAILED
-        instance.status_reason = f"the machine no longer exists at {provider}"
+        lifecycle.vanished(instance, f"the machine no longer exists at {provider}")
         audit.record(
             "instance.vanished", instance.user_id, instance_id=instance.id, provider=provider
         )

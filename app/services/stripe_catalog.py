@@ -38,6 +38,14 @@ def sync() -> list[Plan]:
     return plans
 
 
+def sync_plan(plan: Plan) -> None:
+    """Give one plan its product and the price of its current amount (a new price when
+    the amount changed: subscriptions keep the price they have); the caller commits."""
+    stripe_client = client()
+    _sync_product(stripe_client, plan)
+    _sync_price(stripe_client, plan)
+
+
 def _sync_product(stripe_client: stripe.StripeClient, plan: Plan) -> None:
     description = f"{plan.vcpu} vCPU, {plan.ram_mb // 1024} GB RAM, {plan.disk_gb} GB disk"
     try:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from app.extensions import db
 from app.models import ACTIVE_JOB_STATES, Job, JobState
 from app.models.base import utcnow
-from app.services import jobs
+from app.services import lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +54,11 @@ def resend_or_give_up(job_id: int, now: datetime | None = None) -> Job | None:
         db.session.rollback()
         return None
     resends = int(job.context.get("resends", 0))
-    if resends >= current_app.config["STUCK_JOB_MAX_RESENDS"] or job.kind not in jobs.TASK_FOR_KIND:
+    if resends >= current_app.config["STUCK_JOB_MAX_RESENDS"] or job.kind not in lifecycle.KINDS:
         return job
-    seconds = current_app.config[
-        "PROVISION_DEADLINE_SECONDS" if job.kind == "provision" else "ACTION_DEADLINE_SECONDS"
-    ]
-    job.deadline_at = now + timedelta(seconds=seconds)
+    job.deadline_at = now + lifecycle.deadline_for(job.kind)
     job.context = {**job.context, "resends": resends + 1}
+    lifecycle.send_after_commit(job)
     db.session.commit()
     logger.warning("stuck job sent again", extra={"job_id": job.id, "resends": resends + 1})
-    jobs.enqueue(job)
     return None

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import task_names
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import (
@@ -53,7 +54,7 @@ def open_ticket(user: User, subject: str, priority: str, message: str) -> Suppor
     db.session.flush()
     audit.record("support.ticket_opened", user.id, ticket_id=ticket.id, priority=priority)
     db.session.commit()
-    enqueue("email.send_support_ticket_message", first.id)
+    enqueue(task_names.SEND_SUPPORT_TICKET_MESSAGE, first.id)
     if priority == TicketPriority.URGENT:
         _raise_urgent(ticket)
     return ticket
@@ -92,7 +93,7 @@ def reply(user: User, ticket_id: int, body: str) -> TicketMessage:
         ticket.status = S.OPEN
     ticket.updated_at = utcnow()
     db.session.commit()
-    enqueue("email.send_support_ticket_message", message.id)
+    enqueue(task_names.SEND_SUPPORT_TICKET_MESSAGE, message.id)
     return message
 
 
@@ -165,7 +166,7 @@ def staff_reply(staff: User, ticket_id: int, body: str, status: str | None) -> T
     db.session.commit()
     customer = ticket.user
     if customer.is_active and customer.email_notifications:
-        enqueue("email.send_ticket_reply", message.id)
+        enqueue(task_names.SEND_TICKET_REPLY, message.id)
     return message
 
 
@@ -202,4 +203,4 @@ def _set_status(ticket: SupportTicket, status: str) -> None:
 def _raise_urgent(ticket: SupportTicket) -> None:
     """Ops hear of urgent tickets at once, not only through the support inbox."""
     logger.warning("urgent support ticket %s", ticket.id, extra={"ticket_id": ticket.id})
-    enqueue("email.send_urgent_ticket_alert", ticket.id)
+    enqueue(task_names.SEND_URGENT_TICKET_ALERT, ticket.id)

@@ -19,6 +19,7 @@ import pyotp
 import segno
 from sqlalchemy import delete, func, select, update
 
+from app import task_names
 from app.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
 from app.models import LoginChallenge, RecoveryCode, User
@@ -70,7 +71,7 @@ def confirm(user: User, code: str) -> list[str]:
     codes = _new_recovery_codes(user)
     event = audit.record("account.two_factor_enabled", user.id)
     db.session.commit()
-    enqueue("email.send_security_notice", event.id)
+    enqueue(task_names.SEND_SECURITY_NOTICE, event.id)
     return codes
 
 
@@ -84,7 +85,7 @@ def disable(user: User, password: str, code: str) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     event = audit.record("account.two_factor_disabled", user.id)
     db.session.commit()
-    enqueue("email.send_security_notice", event.id)
+    enqueue(task_names.SEND_SECURITY_NOTICE, event.id)
 
 
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:

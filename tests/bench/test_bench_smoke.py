@@ -88,3 +88,9 @@ def test_provisioning_scale_builds_every_paid_order(private_redis: str) -> None:
     )
     assert "machines ordered         4, paid 4" in out
     assert "jobs succeeded / failed  4 / 0" in out
+
+
+def test_password_change_times_changes_and_sign_ins(private_redis: str) -> None:
+    out = run_bench("password_change.py", private_redis, "--runs", "2", "--web-workers", "1")
+    assert "argon2id in use (m=19456 KiB, t=2, p=1)" in out
+    assert "password change" in out and "sign-in" in out

@@ -1,10 +1,12 @@
-"""Listing machines or subscriptions costs the same number of queries for one as for many."""
+"""Listing machines or subscriptions costs the same number of queries for one as for many;
+a restart costs four."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from app.models import Subscription
+from app.models import Job, Subscription
 from tests.support.api import Customer
 from tests.support.database import Database
 from tests.support.factories import make_instance
@@ -65,3 +67,22 @@ def test_the_subscription_summary_makes_no_query_per_subscription(
     for number in range(1, 20):
         _subscribe(database, customer.id, number)
     assert _queries_for_subscriptions(customer, database, 20) == with_one
+
+
+def test_a_restart_makes_at_most_four_statements(client: FlaskClient, database: Database) -> None:
+    """The session's user, the machine locked, the job written and the machine moved: the job
+    is sent under the task id written with it, and answered without being read back."""
+    customer = Customer(client)
+    first = make_instance(database, customer.id, provider_id="first")
+    second = make_instance(database, customer.id, provider_id="second")
+    assert customer.post(f"/api/instances/{first.id}/restart").status_code == 202  # warm
+    with database.statements() as statements:
+        response = customer.post(f"/api/instances/{second.id}/restart")
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["job"]["state"] == "queued"
+    assert len(statements) <= 4, "\n".join(statements)
+    assert 'desc="4 queries"' in response.headers["Server-Timing"]
+    task_id = database.scalar(
+        select(Job.celery_task_id).where(Job.id == response.get_json()["job"]["id"])
+    )
+    assert task_id is not None  # handed to the broker: not one for the stuck-job sweeper

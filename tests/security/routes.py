@@ -77,6 +77,26 @@ def staff_only(
     return Rule("staff", expect, body, query)
 
 
+def admin_only(
+    status: int,
+    body: BodyFactory | None = None,
+    query: QueryFactory | None = None,
+    *,
+    owner: int = 403,
+    note: str = "",
+) -> Rule:
+    """Admins only (money, destruction, roles); staff and customers get 403. ``owner``:
+    what the owner gets after the admin acted on their account (401 once signed out)."""
+    expect = {"anonymous": 401, "stranger": 403, "owner": owner, "staff": 403, "admin": status}
+    return Rule("admin", expect, body, query, note=note)
+
+
+def staff_then_admin(staff: int, admin: int, body: BodyFactory, note: str) -> Rule:
+    """A staff action that the admin, asking after the staff member, finds done."""
+    expect = {"anonymous": 401, "stranger": 403, "owner": 403, "staff": staff, "admin": admin}
+    return Rule("staff", expect, body, note=note)
+
+
 def credential_only(status: int, body: BodyFactory, note: str) -> Rule:
     """Callers that are machines: a session, whoever's, is no credential here."""
     return Rule("machine", dict.fromkeys(PARTIES, status), body, note=note)
@@ -92,6 +112,10 @@ def _plan_change(world: World) -> dict[str, Any]:
 
 def _page(world: World) -> dict[str, Any]:
     return {"page": 1, "per_page": 20}
+
+
+def _reason(world: World) -> dict[str, Any]:
+    return {"reason": "Customer asked on ticket 42."}
 
 
 RULES: dict[str, Rule] = {
@@ -224,6 +248,82 @@ RULES: dict[str, Rule] = {
     "POST /api/support/staff/tickets/<int:ticket_id>/replies": staff_only(
         201, lambda w: {"message": "Looking into it.", "status": "waiting_on_customer"}
     ),
+    # -- the operator console: staff read and take reversible actions, admins the rest ------
+    "GET /api/admin/overview": staff_only(200),
+    "GET /api/admin/customers": staff_only(
+        200, query=lambda w: {**_page(w), "q": "owner", "role": "customer"}
+    ),
+    "GET /api/admin/customers/<int:user_id>": staff_only(200),
+    "POST /api/admin/customers/<int:user_id>/logins/<int:login_id>/revoke": staff_then_admin(
+        200, 409, _reason, "the owner's other sign-in; ended by staff already"
+    ),
+    "POST /api/admin/customers/<int:user_id>/tokens/<int:token_id>/revoke": staff_then_admin(
+        200, 409, _reason, "revoked by staff already"
+    ),
+    "POST /api/admin/customers/<int:user_id>/suspend": admin_only(
+        200, _reason, owner=401, note="the suspension signs the owner out"
+    ),
+    "POST /api/admin/customers/<int:user_id>/unsuspend": admin_only(
+        409, _reason, note="not suspended"
+    ),
+    "PUT /api/admin/customers/<int:user_id>/role": admin_only(
+        200, lambda w: {"role": "staff", "reason": "Joins support."}
+    ),
+    "GET /api/admin/instances": staff_only(
+        200,
+        query=lambda w: {
+            **_page(w),
+            "status": "active",
+            "provider": "vultr",
+            "region": "us-east",
+            "plan": "basic",
+            "owner": w.owner.user_id,
+            "idle_hours": 1,
+            "failed": False,
+        },
+    ),
+    "GET /api/admin/instances/<int:instance_id>": staff_only(200),
+    "GET /api/admin/instances/<int:instance_id>/jobs": staff_only(200),
+    "POST /api/admin/instances/<int:instance_id>/restart": staff_only(202, _reason),
+    "POST /api/admin/instances/<int:instance_id>/stop": staff_only(202, _reason),
+    "POST /api/admin/instances/<int:instance_id>/start": staff_only(409, _reason),
+    "POST /api/admin/instances/<int:instance_id>/terminate": admin_only(202, _reason),
+    "GET /api/admin/jobs": staff_only(200, query=lambda w: {**_page(w), "state": "failed"}),
+    "POST /api/admin/jobs/<int:job_id>/retry": staff_only(409, _reason),  # it succeeded
+    "POST /api/admin/jobs/<int:job_id>/abandon": admin_only(409, _reason),
+    "GET /api/admin/reconciliation/findings": admin_only(
+        200, query=lambda w: {**_page(w), "open": True}
+    ),
+    "POST /api/admin/reconciliation/findings/<int:finding_id>/adopt": admin_only(200, _reason),
+    "POST /api/admin/reconciliation/findings/<int:finding_id>/destroy": admin_only(200, _reason),
+    "GET /api/admin/billing/dunning": staff_only(200),
+    "POST /api/admin/billing/invoices/<int:invoice_id>/refund": admin_only(
+        409, lambda w: {"amount_cents": 100, "reason": "Goodwill."}, note="the invoice is unpaid"
+    ),
+    "POST /api/admin/billing/subscriptions/<int:subscription_id>/cancel": admin_only(
+        202, lambda w: {"when": "period_end", "reason": "Customer asked."}
+    ),
+    "GET /api/admin/catalogue": staff_only(200),
+    "PATCH /api/admin/catalogue/plans/<int:plan_id>": admin_only(
+        200, lambda w: {"closed_regions": [], "reason": "Every region open."}
+    ),
+    "POST /api/admin/catalogue/regions": admin_only(
+        200, lambda w: {"region": "us-east", "open": True, "reason": "Open again."}
+    ),
+    "GET /api/admin/audit": admin_only(
+        200,
+        query=lambda w: {
+            **_page(w),
+            "actor": w.owner.user_id,
+            "action": "admin.*",
+            "target_type": "user",
+            "target_id": str(w.owner.user_id),
+            "customer": w.owner.user_id,
+            "since": "2020-01-01T00:00:00+00:00",
+            "until": "2100-01-01T00:00:00+00:00",
+        },
+    ),
+    "GET /api/admin/audit/export": admin_only(200, query=lambda w: {"action": "admin.*"}),
 }
 
 
@@ -258,8 +358,9 @@ def routes(app: Flask) -> Iterator[Route]:
 
 
 def caller_of(rule: Rule) -> str:
-    """The party for whom a route's request succeeds (staff for the staff queue)."""
-    return "staff" if rule.kind == "staff" else "owner"
+    """The party for whom a route's request succeeds (staff for the staff queue and the
+    console's staff routes, an admin for the admin-only ones)."""
+    return rule.kind if rule.kind in ("staff", "admin") else "owner"
 
 
 def body_rules() -> list[str]:

@@ -22,8 +22,10 @@ from werkzeug.test import TestResponse
 from app.models import (
     ApiToken,
     Instance,
+    Invoice,
     Job,
     Login,
+    ReconcileFinding,
     Role,
     Subscription,
     SupportTicket,
@@ -86,6 +88,13 @@ class World:
     ticket_id: int
     token_id: int
     api_token: str
+    # For the operator console: a second sign-in of the owner, an unpaid invoice, the
+    # subscription, a machine reconciliation kept, and the plan of the owner's machine.
+    login_id: int = 0
+    invoice_id: int = 0
+    subscription_id: int = 0
+    finding_id: int = 0
+    plan_id: int = 0
 
     def path_values(self) -> dict[str, Any]:
         """What each path parameter of the URL map stands for in this world."""
@@ -94,6 +103,12 @@ class World:
             "job_id": self.job_id,
             "ticket_id": self.ticket_id,
             "token_id": self.token_id,
+            "user_id": self.owner.user_id,
+            "login_id": self.login_id,
+            "invoice_id": self.invoice_id,
+            "subscription_id": self.subscription_id,
+            "finding_id": self.finding_id,
+            "plan_id": self.plan_id,
             "slug": "billing",
             "subpath": "instances",
             "filename": "css/app.css",
@@ -160,6 +175,33 @@ def build_world(app: Flask, database: Database) -> World:
     ticket = SupportTicket(user_id=owner.user_id, subject="Cannot connect", priority="medium")
     database.add(job, subscription, ticket)
     database.add(TicketMessage(ticket_id=ticket.id, author_id=owner.user_id, body="RDP times out."))
+    invoice = Invoice(
+        user_id=owner.user_id,
+        stripe_invoice_id=f"in_world_{number}_{instance.id}",
+        stripe_subscription_id=subscription.stripe_subscription_id,
+        status="open",
+        amount_due=2900,
+        amount_paid=0,
+        currency="usd",
+        created=now,
+    )
+    finding = ReconcileFinding(
+        provider="vultr",
+        provider_id=f"kept-{number}",
+        label=f"nemordp-testsuite-{instance.id + 1000}",
+        instance_id=instance.id + 1000,
+        reason="no such instance",
+        guard="beyond_highest_id",
+        detail="its instance id is above the database's highest",
+    )
+    database.add(invoice, finding)
+    owner_user = database.get(User, owner.user_id)
+    assert owner_user is not None
+    with app.app_context():
+        logins.start(owner_user, remember=True)  # another browser
+    spare_login = database.scalar(
+        select(Login.id).where(Login.user_id == owner.user_id).order_by(Login.id.desc())
+    )
     created = owner.request("POST", "/api/auth/tokens", body={"name": "deploy"})
     assert created.status_code == 201, created.get_json()
     return World(
@@ -171,6 +213,11 @@ def build_world(app: Flask, database: Database) -> World:
         ticket_id=ticket.id,
         token_id=created.get_json()["id"],
         api_token=created.get_json()["token"],
+        login_id=spare_login,
+        invoice_id=invoice.id,
+        subscription_id=subscription.id,
+        finding_id=finding.id,
+        plan_id=instance.plan_id,
     )
 
 
