@@ -34,6 +34,7 @@ def test_the_root_redirects_to_the_dashboard(client: FlaskClient) -> None:
         "/app/settings/security",
         "/app/support/tickets/3",
         "/app/staff/tickets",
+        "/app/admin/customers/3",
         "/login",
         "/signup",
         "/reset-password?token=abc",

@@ -7,6 +7,7 @@ import { announce, h } from './lib/dom.js';
 import { appFrame, authFrame, markCurrentNav } from './lib/layout.js';
 import { matchRoute, navigate, startRouter } from './lib/router.js';
 import { clearUser, currentUser, knownUser } from './lib/session.js';
+import { ADMIN_ROUTES } from './pages/admin/routes.js';
 import billing from './pages/billing.js';
 import confirmEmail from './pages/confirm-email.js';
 import instanceDetail from './pages/instance-detail.js';
@@ -39,6 +40,7 @@ const ROUTES = [
   { path: '/app/staff', redirect: '/app/staff/tickets' },
   { path: '/app/staff/tickets', page: staffTickets },
   { path: '/app/staff/tickets/:id', page: staffTicket },
+  ...ADMIN_ROUTES,
 ];
 
 let disposers = [];

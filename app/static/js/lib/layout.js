@@ -12,6 +12,7 @@ export const NAV = [
   { href: '/app/support', label: 'Support' },
   { href: '/app/settings', label: 'Settings' },
   { href: '/app/staff/tickets', label: 'Staff', staffOnly: true },
+  { href: '/app/admin', label: 'Console', staffOnly: true },
 ];
 
 let frame = null; // { kind, main, ... }
