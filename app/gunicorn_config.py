@@ -2,8 +2,11 @@
 (``gunicorn -c python:app.gunicorn_config``), and so does ``gunicorn -c gunicorn.conf.py`` in
 a checkout.
 
-Bind address, worker count and where logs go come from the command line (see the
-Procfile); the access log's format is set here. The hooks keep Prometheus' multiprocess
+The worker model is the one `make bench-api` recommends (BENCHMARKS.md): gthread, one
+process a core of the 2-core host it was measured on, 8 threads each for the waits on
+PostgreSQL and Redis; the command line (the systemd unit's ``WEB_WORKERS``/``WEB_THREADS``,
+the stack launcher) may change the counts. The bind address and where logs go come from the
+command line; the access log's format is set here. The hooks keep Prometheus' multiprocess
 files right: each web worker writes its own under ``PROMETHEUS_MULTIPROC_DIR``, and a dead
 worker's live gauges are removed when it exits, so ``/metrics`` adds up only the processes
 that serve requests now.
@@ -15,6 +18,10 @@ import os
 from typing import Any
 
 from prometheus_client import multiprocess
+
+worker_class = "gthread"
+workers = 2
+threads = 8
 
 # The default format with the request line's query string and the Referer left out: the
 # links we e-mail carry a single-use token in their query (?token=), and the page they open

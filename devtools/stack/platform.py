@@ -27,7 +27,8 @@ def celery(*args: str) -> list[str]:
 
 
 class Web(Process):
-    """The app under gunicorn on ``port``, with the production hooks (gunicorn.conf.py);
+    """The app under gunicorn on ``port``, with the production settings (gunicorn.conf.py:
+    gthread, 2 workers x 8 threads unless ``workers`` or ``threads`` say otherwise);
     ``options`` are more of gunicorn's."""
 
     label = "web"
@@ -38,13 +39,15 @@ class Web(Process):
         env: Mapping[str, str],
         log: Log = None,
         *,
-        workers: int = 2,
-        threads: int = 1,
+        workers: int | None = None,
+        threads: int | None = None,
         options: Iterable[str] = (),
     ) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        command = python_module("gunicorn", "-c", "gunicorn.conf.py", "--workers", str(workers))
-        command += ["--threads", str(threads), "--bind", f"127.0.0.1:{port}", *options, "wsgi:app"]
+        command = python_module("gunicorn", "-c", "gunicorn.conf.py")
+        command += ["--workers", str(workers)] if workers else []
+        command += ["--threads", str(threads)] if threads else []
+        command += ["--bind", f"127.0.0.1:{port}", *options, "wsgi:app"]
         super().__init__(command, env, log)
 
     def ready(self) -> bool:

@@ -32,7 +32,19 @@ def test_listing_instances_makes_no_query_per_machine(
         make_instance(database, customer.id, plan=PLANS[n % 3], provider_id=f"more-{n}")
     with_thirty = _queries_to_list(customer, database, 30)
     assert with_thirty == with_one
-    assert with_one <= 4  # the session's user, the count and the page (plans joined)
+    assert with_one <= 2  # the session's user, and the page with its count and plans
+
+
+def test_a_page_past_the_end_still_says_how_many_machines_there_are(
+    client: FlaskClient, database: Database
+) -> None:
+    customer = Customer(client)
+    for n in range(3):
+        make_instance(database, customer.id, provider_id=f"few-{n}")
+    last = customer.get("/api/instances?page=2&per_page=2").get_json()
+    assert (len(last["instances"]), last["total"]) == (1, 3)
+    beyond = customer.get("/api/instances?page=5&per_page=2").get_json()
+    assert (beyond["instances"], beyond["total"], beyond["page"]) == ([], 3, 5)
 
 
 def _subscribe(database: Database, user_id: int, number: int) -> None:
