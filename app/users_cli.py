@@ -4,7 +4,7 @@ suspend, unsuspend, list). Command-line actions are audited with no actor (``via
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 import click
@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError, fields
 
 from app.errors import AppError
-from app.models import Role
+from app.models import Job, Role, User
 from app.schemas.auth import PASSWORD
 from app.schemas.common import EMAIL
 from app.services import admin_customers, suspension
@@ -77,16 +77,22 @@ def demote(email: str, reason: str) -> None:
     _set_role(email, Role.CUSTOMER, reason)
 
 
+def _change_suspension(
+    email: str, change: Callable[[None, User, str], list[Job]], reason: str, said: str
+) -> None:
+    try:
+        jobs = change(None, admin_customers.by_email(email), reason)
+    except AppError as error:
+        _fail(error)
+    click.echo(f"{email} {said}: {_ids(job.instance_id for job in jobs)}")
+
+
 @users_cli.command("suspend")
 @click.argument("email")
 @click.option("--reason", required=True, help="Told to the customer and kept in the audit trail.")
 def suspend(email: str, reason: str) -> None:
     """Suspend an account: sign-in and orders refused, machines stopped, customer e-mailed."""
-    try:
-        stopped = suspension.suspend(None, admin_customers.by_email(email), reason)
-    except AppError as error:
-        _fail(error)
-    click.echo(f"{email} suspended; machines stopping: {_ids(j.instance_id for j in stopped)}")
+    _change_suspension(email, suspension.suspend, reason, "suspended; machines stopping")
 
 
 @users_cli.command("unsuspend")
@@ -94,11 +100,7 @@ def suspend(email: str, reason: str) -> None:
 @click.option("--reason", default="suspension lifted from the command line", show_default=True)
 def unsuspend(email: str, reason: str) -> None:
     """Lift a suspension; the machines it stopped start again."""
-    try:
-        started = suspension.unsuspend(None, admin_customers.by_email(email), reason)
-    except AppError as error:
-        _fail(error)
-    click.echo(f"{email} unsuspended; machines starting: {_ids(j.instance_id for j in started)}")
+    _change_suspension(email, suspension.unsuspend, reason, "unsuspended; machines starting")
 
 
 @users_cli.command("list")

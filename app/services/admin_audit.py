@@ -19,7 +19,18 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import (
+    ApiToken,
+    AuditEvent,
+    Instance,
+    Invoice,
+    Job,
+    Login,
+    Plan,
+    ReconcileFinding,
+    Subscription,
+    User,
+)
 from app.services import audit
 from app.services.pagination import Page, paginate
 
@@ -40,29 +51,52 @@ CSV_COLUMNS = (
 EXPORT_BATCH = 500
 
 
+# How the trail names what an action was on; a row's customer is its owner (`user_id`), an
+# account's is itself, and plans and reconciliation findings have none.
+TARGET_TYPES: dict[type[Any], str] = {
+    User: "user",
+    Instance: "instance",
+    Job: "job",
+    Invoice: "invoice",
+    Subscription: "subscription",
+    Login: "login",
+    ApiToken: "api_token",
+    Plan: "plan",
+    ReconcileFinding: "reconcile_finding",
+}
+
+
 def record(
     actor: User | None,
     action: str,
+    target: Any,
     *,
-    target_type: str,
-    target_id: int | str,
     reason: str,
-    customer_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an operator's action to the current transaction (the caller commits)."""
+    """Add an operator's action on `target` (a row of `TARGET_TYPES`) to the current
+    transaction (the caller commits)."""
+    customer_id = target.id if isinstance(target, User) else getattr(target, "user_id", None)
     return audit.record(
         f"admin.{action}",
         actor.id if actor is not None else None,
-        target_type=target_type,
-        target_id=target_id,
+        target_type=TARGET_TYPES[type(target)],
+        target_id=target.id,
         customer_id=customer_id,
         reason=reason,
         before=before or {},
         after=after or {},
         via="api" if actor is not None else "cli",
     )
+
+
+def commit(actor: User | None, action: str, target: Any, **details: Any) -> AuditEvent:
+    """Record the action as `record` does (`details`: its reason, before and after) and
+    commit the unit of work that made it."""
+    event = record(actor, action, target, **details)
+    db.session.commit()
+    return event
 
 
 @dataclass(frozen=True)

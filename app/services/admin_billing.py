@@ -106,17 +106,14 @@ def refund(actor: User, invoice_id: int, amount_cents: int | None, reason: str) 
         raise Conflict(error.message) from None
     invoice.stripe_payment_intent_id = intent
     invoice.amount_refunded = max(invoice.amount_refunded, given_back + amount)
-    admin_audit.record(
+    admin_audit.commit(
         actor,
         "invoice_refunded",
-        target_type="invoice",
-        target_id=invoice.id,
-        customer_id=invoice.user_id,
+        invoice,
         reason=reason,
         before=before,
         after={"amount_refunded_cents": invoice.amount_refunded, "refunded_now_cents": amount},
     )
-    db.session.commit()
     return invoice
 
 
@@ -174,16 +171,13 @@ def cancel(actor: User, subscription_id: int, when: str, reason: str) -> Job:
         actor=actor.id,
         reason=f"Subscription cancelled by an operator: {reason}" if when == CANCEL_NOW else None,
     )
-    admin_audit.record(
+    require_broker()
+    admin_audit.commit(
         actor,
         "subscription_cancelled",
-        target_type="subscription",
-        target_id=subscription.id,
-        customer_id=subscription.user_id,
+        subscription,
         reason=reason,
         before=before,
         after={"when": when, "job_id": job.id, "instance_status": instance.status},
     )
-    require_broker()
-    db.session.commit()
     return job

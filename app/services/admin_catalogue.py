@@ -112,8 +112,7 @@ def _changed(
     admin_audit.record(
         actor,
         "plan_changed",
-        target_type="plan",
-        target_id=plan.id,
+        plan,
         reason=reason,
         before=before,
         after=_state(plan),

@@ -3,7 +3,7 @@ sign-ins and API tokens (revoked on request), and its role."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
 
@@ -25,6 +25,13 @@ from app.services import accounts, admin_audit
 from app.services.pagination import Page, paginate
 
 DETAIL_LIMIT = 100
+# An account's sign-ins and tokens, revoked alike: what is said when there is no such one,
+# and when it is revoked already.
+REVOCABLE: dict[type[Any], tuple[str, str]] = {
+    Login: ("Sign-in not found.", "This sign-in has already ended."),
+    ApiToken: ("Token not found.", "This token is already revoked."),
+}
+Revocable = TypeVar("Revocable", Login, ApiToken)
 
 
 def get(user_id: int, *, lock: bool = False) -> User:
@@ -87,52 +94,44 @@ def detail(user_id: int) -> dict[str, Any]:
 
 def revoke_login(actor: User, user_id: int, login_id: int, reason: str) -> Login:
     """End one sign-in of the account (its browser is signed out at its next request)."""
-    login = db.session.scalar(
-        select(Login).where(Login.id == login_id, Login.user_id == user_id).with_for_update()
-    )
-    if login is None:
-        raise NotFound("Sign-in not found.")
-    if login.revoked_at is not None:
-        raise Conflict("This sign-in has already ended.")
-    login.revoked_at = utcnow()
-    admin_audit.record(
-        actor,
-        "login_revoked",
-        target_type="login",
-        target_id=login.id,
-        customer_id=user_id,
-        reason=reason,
-        before={"revoked_at": None},
-        after={"revoked_at": login.revoked_at.isoformat()},
-    )
-    db.session.commit()
-    return login
+    return _revoke(actor, Login, user_id, login_id, reason, "login_revoked")
 
 
 def revoke_token(actor: User, user_id: int, token_id: int, reason: str) -> ApiToken:
     """Revoke one API token of the account."""
-    token = db.session.scalar(
-        select(ApiToken)
-        .where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-        .with_for_update()
+    return _revoke(actor, ApiToken, user_id, token_id, reason, "token_revoked", "name")
+
+
+def _revoke(
+    actor: User,
+    model: type[Revocable],
+    user_id: int,
+    row_id: int,
+    reason: str,
+    action: str,
+    *shown: str,
+) -> Revocable:
+    """Revoke the account's sign-in or token now, audited with its `shown` fields on both
+    sides."""
+    row = db.session.scalar(
+        select(model).where(model.id == row_id, model.user_id == user_id).with_for_update()
     )
-    if token is None:
-        raise NotFound("Token not found.")
-    if token.revoked_at is not None:
-        raise Conflict("This token is already revoked.")
-    token.revoked_at = utcnow()
-    admin_audit.record(
+    missing, already = REVOCABLE[model]
+    if row is None:
+        raise NotFound(missing)
+    if row.revoked_at is not None:
+        raise Conflict(already)
+    row.revoked_at = utcnow()
+    kept = {name: getattr(row, name) for name in shown}
+    admin_audit.commit(
         actor,
-        "token_revoked",
-        target_type="api_token",
-        target_id=token.id,
-        customer_id=user_id,
+        action,
+        row,
         reason=reason,
-        before={"revoked_at": None, "name": token.name},
-        after={"revoked_at": token.revoked_at.isoformat(), "name": token.name},
+        before={"revoked_at": None, **kept},
+        after={"revoked_at": row.revoked_at.isoformat(), **kept},
     )
-    db.session.commit()
-    return token
+    return row
 
 
 def set_role(actor: User | None, user: User, role: Role, reason: str) -> User:
@@ -147,17 +146,9 @@ def set_role(actor: User | None, user: User, role: Role, reason: str) -> User:
             raise Conflict("This is the last admin; make another admin first.")
     before = {"role": user.role}
     user.role = role
-    admin_audit.record(
-        actor,
-        "role_changed",
-        target_type="user",
-        target_id=user.id,
-        customer_id=user.id,
-        reason=reason,
-        before=before,
-        after={"role": user.role},
+    admin_audit.commit(
+        actor, "role_changed", user, reason=reason, before=before, after={"role": user.role}
     )
-    db.session.commit()
     return user
 
 
@@ -168,14 +159,11 @@ def create_admin(email: str, password: str) -> User:
     user = User(email=email.strip(), password_hash=hash_password(password), role=Role.ADMIN)
     db.session.add(user)
     db.session.flush()
-    admin_audit.record(
+    admin_audit.commit(
         None,
         "admin_created",
-        target_type="user",
-        target_id=user.id,
-        customer_id=user.id,
+        user,
         reason="created from the command line",
         after={"role": Role.ADMIN, "email": user.email},
     )
-    db.session.commit()
     return user

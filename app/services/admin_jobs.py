@@ -82,18 +82,15 @@ def retry(actor: User | None, job_id: int, reason: str) -> Job:
     else:
         raise Conflict(f"Only a failed or stuck job can be retried; this one is {job.state}.")
     _handled(job, actor, "retried", job_id=carried_by.id)
-    admin_audit.record(
+    require_broker()
+    admin_audit.commit(
         actor,
         "job_retried",
-        target_type="job",
-        target_id=job.id,
-        customer_id=job.user_id,
+        job,
         reason=reason,
         before=before,
         after={**_state(job), "retried_as": carried_by.id},
     )
-    require_broker()
-    db.session.commit()
     return carried_by
 
 
@@ -124,15 +121,7 @@ def abandon(actor: User, job_id: int, reason: str) -> Job:
     if not stuck and not (job.state == JobState.FAILED and "handled" not in job.context):
         raise Conflict(f"Only a failed or stuck job can be abandoned; this one is {job.state}.")
     _handled(job, actor, "abandoned")
-    event = admin_audit.record(
-        actor,
-        "job_abandoned",
-        target_type="job",
-        target_id=job.id,
-        customer_id=job.user_id,
-        reason=reason,
-        before=before,
-    )
+    event = admin_audit.record(actor, "job_abandoned", job, reason=reason, before=before)
     if stuck:
         lifecycle.fail_job(job, f"abandoned by an operator: {reason}")  # commits
     event.details = {**event.details, "after": _state(job)}

@@ -107,16 +107,13 @@ def act(actor: User | None, instance_id: int, action: JobKind, reason: str) -> J
         actor=actor.id if actor else None,
         reason=f"{action.capitalize()} by an operator: {reason}",
     )
-    admin_audit.record(
+    require_broker()
+    admin_audit.commit(
         actor,
         f"instance_{action}",
-        target_type="instance",
-        target_id=instance.id,
-        customer_id=instance.user_id,
+        instance,
         reason=reason,
         before=before,
         after={"status": instance.status, "job_id": job.id},
     )
-    require_broker()
-    db.session.commit()
     return job

@@ -52,8 +52,7 @@ def decide(
     admin_audit.record(
         actor,
         ACTIONS[decision],
-        target_type="reconcile_finding",
-        target_id=finding.id,
+        finding,
         reason=reason,
         before=before,
         after={

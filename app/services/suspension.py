@@ -58,33 +58,24 @@ def suspend(actor: User | None, user: User, reason: str) -> list[Job]:
     before = _state(user)
     user.suspended_at, user.suspension_reason = utcnow(), reason
     logins.end_all(user)
-    stopped = [
-        lifecycle.start_job(
-            instance,
-            JobKind.STOP,
-            audit_as=None,
-            actor=actor.id if actor else None,
-            reason="Stopped: the account is suspended.",
-            context={SUSPENSION_MARK: True},
-        )
-        for instance in _machines(user, (S.ACTIVE,))
-    ]
+    stopped = _start_jobs(
+        JobKind.STOP,
+        _machines(user, (S.ACTIVE,)),
+        actor,
+        "Stopped: the account is suspended.",
+        context={SUSPENSION_MARK: True},
+    )
     for order in _machines(user, (S.PENDING_PAYMENT,)):
         lifecycle.close_unpaid(order)
         enqueue_after_commit(task_names.SETTLE_UNDELIVERED, order.id)
-    event = admin_audit.record(
+    _commit_and_notify(
         actor,
         "customer_suspended",
-        target_type="user",
-        target_id=user.id,
-        customer_id=user.id,
-        reason=reason,
-        before=before,
+        user,
+        reason,
+        before,
         after={**_state(user), "stopped_instances": [job.instance_id for job in stopped]},
     )
-    db.session.flush()
-    enqueue_after_commit(task_names.SEND_SUSPENSION_NOTICE, event.id)
-    db.session.commit()
     return stopped
 
 
@@ -97,31 +88,57 @@ def unsuspend(actor: User | None, user: User, reason: str) -> list[Job]:
     before = _state(user)
     suspended_at = user.suspended_at
     user.suspended_at = user.suspension_reason = None
-    started = [
-        lifecycle.start_job(
-            instance,
-            JobKind.START,
-            audit_as=None,
-            actor=actor.id if actor else None,
-            reason="Started: the account's suspension is lifted.",
-        )
-        for instance in _machines(user, (S.STOPPED,))
-        if _stopped_by_suspension(instance, suspended_at)
-    ]
-    event = admin_audit.record(
+    started = _start_jobs(
+        JobKind.START,
+        [i for i in _machines(user, (S.STOPPED,)) if _stopped_by_suspension(i, suspended_at)],
+        actor,
+        "Started: the account's suspension is lifted.",
+    )
+    _commit_and_notify(
         actor,
         "customer_unsuspended",
-        target_type="user",
-        target_id=user.id,
-        customer_id=user.id,
-        reason=reason,
-        before=before,
+        user,
+        reason,
+        before,
         after={**_state(user), "started_instances": [job.instance_id for job in started]},
     )
+    return started
+
+
+def _start_jobs(
+    kind: JobKind,
+    instances: list[Instance],
+    actor: User | None,
+    reason: str,
+    context: dict[str, Any] | None = None,
+) -> list[Job]:
+    """Start a `kind` job on each machine on the account's behalf."""
+    return [
+        lifecycle.start_job(
+            instance,
+            kind,
+            audit_as=None,
+            actor=actor.id if actor else None,
+            reason=reason,
+            context=context,
+        )
+        for instance in instances
+    ]
+
+
+def _commit_and_notify(
+    actor: User | None,
+    action: str,
+    user: User,
+    reason: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Audit the change and commit it; the customer is e-mailed about it once committed."""
+    event = admin_audit.record(actor, action, user, reason=reason, before=before, after=after)
     db.session.flush()
     enqueue_after_commit(task_names.SEND_SUSPENSION_NOTICE, event.id)
     db.session.commit()
-    return started
 
 
 def _stopped_by_suspension(instance: Instance, since: datetime) -> bool:

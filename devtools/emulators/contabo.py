@@ -9,6 +9,8 @@ Behaviour kept on purpose because it bites real clients:
   default machine (V92, EU, Ubuntu 22.04).
 - ``x-request-id`` is required on every API call, and every create is recorded in the
   instance audit log under it, so a create whose answer was lost can be looked up.
+- Image ids are this emulator's own, drawn afresh for each instance of it (as they differ
+  per Contabo account): clients find them in ``GET /v1/compute/images``.
 - A GET right after a create 404s for ``not_found_seconds``; the address stays empty for
   ``ip_delay_seconds``; the status goes provisioning → installing → running.
 - There is no endpoint to change a machine's product, and no traffic endpoint.
@@ -46,7 +48,6 @@ from devtools.emulators.core import (
     render_errors,
     settings_from_args,
 )
-from workers.providers.contabo import UBUNTU_22_04_IMAGE_ID, WINDOWS_SERVER_2022_IMAGE_ID
 
 TOKEN_PATH = "/auth/realms/contabo/protocol/openid-connect/token"
 TENANT_ID = "DE"
@@ -88,11 +89,26 @@ REGIONS = {
     "JPN": ("Asia (Japan)", "Asia (Tokyo) 1"),
     "IND": ("Asia (India)", "Asia (Mumbai) 1"),
 }
-IMAGES = {  # imageId -> osType
-    UBUNTU_22_04_IMAGE_ID: "Linux",
-    WINDOWS_SERVER_2022_IMAGE_ID: "Windows",
-}
-DEFAULT_ORDER = {"productId": "V92", "region": "EU", "imageId": UBUNTU_22_04_IMAGE_ID}
+DEFAULT_ORDER = {"productId": "V92", "region": "EU"}  # and the default image
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    version: str
+    os_type: str  # Linux | Windows
+    size_mb: int
+
+
+STANDARD_IMAGES = (
+    Image("ubuntu-22.04", "22.04", "Linux", 2_360),  # the API's default image
+    Image("ubuntu-24.04", "24.04", "Linux", 2_510),
+    Image("debian-12", "12", "Linux", 2_020),
+    Image("rockylinux-9", "9", "Linux", 2_150),
+    Image("windows-server-2019-se", "2019", "Windows", 11_780),
+    Image("windows-server-2022-se", "2022", "Windows", 12_940),
+)
+IMAGE_DATE = "2024-05-02T10:00:00.000Z"
 
 
 @dataclass
@@ -109,7 +125,7 @@ class ContaboMachine(EmulatedMachine):
     """An instance; ``installed_at`` ends the (re)install, ``provisioned_at`` its first half."""
 
     instance_id: int = 0
-    image_id: str = UBUNTU_22_04_IMAGE_ID
+    image_id: str = ""
     default_user: str = "admin"
     provisioned_at: float = 0.0
     installed_at: float = 0.0
@@ -117,7 +133,7 @@ class ContaboMachine(EmulatedMachine):
     cancel_date: str = ""
     ssh_keys: list[int] = field(default_factory=list)
     status_override: str | None = None  # set through the admin API to model failures
-    error_message: str | None = None
+    error_message: str = ""
 
 
 class ContaboEmulator(Emulator):
@@ -136,6 +152,9 @@ class ContaboEmulator(Emulator):
         self._instance_ids = itertools.count(202_500_001)
         self._secret_ids = itertools.count(1001)
         self._audit_ids = itertools.count(1)
+        # imageId -> image: ids of this emulator alone, like one account's at Contabo.
+        self.images = {str(uuid.uuid4()): image for image in STANDARD_IMAGES}
+        self.default_image_id = next(iter(self.images))
 
     def reset(self) -> None:
         """Forget machines, secrets and audits; issued tokens stay valid."""
@@ -241,9 +260,9 @@ class ContaboEmulator(Emulator):
 
     # -- instances ----------------------------------------------------------------------
     def create_instance(self, body: dict[str, Any], request_id: str) -> ContaboMachine:
-        order = _validated_order(body)
+        order = _validated_order(body, self.default_image_id)
         image_id = order["imageId"]
-        os_type = _image_os(image_id)
+        os_type = self.image_os(image_id)
         default_user = _default_user(body.get("defaultUser", "admin"), os_type)
         password = self._root_password(body.get("rootPassword"))
         ssh_keys = self._ssh_keys(body.get("sshKeys", []))
@@ -297,6 +316,47 @@ class ContaboEmulator(Emulator):
             raise ProviderHttpError(404, f"Entry Instances not found by instanceId: {instance_id}")
         return machine
 
+    # -- images -------------------------------------------------------------------------
+    def image_os(self, image_id: Any) -> str:
+        if image_id not in self.images:
+            raise ProviderHttpError(404, f"Entry Image not found by imageId: {image_id}")
+        return self.images[image_id].os_type
+
+    def listed_images(self, filters: Mapping[str, str]) -> list[tuple[str, Image]]:
+        """Images filtered as GET /v1/compute/images does (every one here is standard)."""
+        name = filters.get("name", "").lower()
+        search = filters.get("search", "").lower()
+        standard = filters.get("standardImage", "true").lower()
+        return [
+            (image_id, image)
+            for image_id, image in self.images.items()
+            if name in image.name.lower()
+            and (search in image.name.lower() or search in image.os_type.lower())
+            and standard != "false"
+        ]
+
+    def render_image(self, item: tuple[str, Image]) -> dict[str, Any]:
+        image_id, image = item
+        return {
+            "imageId": image_id,
+            "tenantId": TENANT_ID,
+            "customerId": CUSTOMER_ID,
+            "name": image.name,
+            "description": f"{image.name} (standard image)",
+            "url": "",
+            "sizeMb": image.size_mb,
+            "uploadedSizeMb": 0,
+            "osType": image.os_type,
+            "version": image.version,
+            "format": "qcow2",
+            "status": "downloaded",
+            "errorMessage": "",
+            "standardImage": True,
+            "tags": [],
+            "creationDate": IMAGE_DATE,
+            "lastModifiedDate": IMAGE_DATE,
+        }
+
     def listed(self, filters: dict[str, str]) -> list[ContaboMachine]:
         machines = [m for m in self.live() if isinstance(m, ContaboMachine)]
         now = time.monotonic()
@@ -316,7 +376,7 @@ class ContaboEmulator(Emulator):
         image_id = body.get("imageId")
         if not isinstance(image_id, str):
             raise ProviderHttpError(400, "imageId is required")
-        os_type = _image_os(image_id)
+        os_type = self.image_os(image_id)
         default_user = _default_user(body.get("defaultUser", "admin"), os_type)
         password = self._root_password(body.get("rootPassword"))
         ssh_keys = self._ssh_keys(body.get("sshKeys", []))
@@ -452,14 +512,15 @@ def password_problem(value: str) -> str | None:
 
 
 # -- validation helpers -------------------------------------------------------------------
-def _validated_order(body: dict[str, Any]) -> dict[str, Any]:
+def _validated_order(body: dict[str, Any], default_image_id: str) -> dict[str, Any]:
     """The create body with Contabo's defaults filled in; only ``period`` is required."""
     period = body.get("period")
     if period is None:
         raise ProviderHttpError(400, "period is required")
     if period not in PERIODS or isinstance(period, bool):
         raise ProviderHttpError(400, f"period must be one of {', '.join(map(str, PERIODS))}")
-    order = {**DEFAULT_ORDER, **{k: body[k] for k in DEFAULT_ORDER if k in body}}
+    defaults = {**DEFAULT_ORDER, "imageId": default_image_id}
+    order = {**defaults, **{k: body[k] for k in defaults if k in body}}
     if order["region"] not in REGIONS:
         raise ProviderHttpError(400, f"region must be one of {', '.join(REGIONS)}")
     if order["productId"] not in PRODUCTS:
@@ -473,12 +534,6 @@ def _validated_order(body: dict[str, Any]) -> dict[str, Any]:
         "displayName": display_name,
         "userData": _user_data(body.get("userData", "")),
     }
-
-
-def _image_os(image_id: Any) -> str:
-    if image_id not in IMAGES:
-        raise ProviderHttpError(404, f"Entry Image not found by imageId: {image_id}")
-    return IMAGES[image_id]
 
 
 def _default_user(value: Any, os_type: str) -> str:
@@ -562,9 +617,11 @@ def _positive_int(name: str, default: int) -> int:
     return int(raw)
 
 
-def _paginated(items: list[Any], path: str, render: Callable[[Any], Any]) -> dict[str, Any]:
+def _paginated(
+    items: list[Any], path: str, render: Callable[[Any], Any], max_size: int
+) -> dict[str, Any]:
     """One page of ``items`` with Contabo's ``_pagination`` and ``_links`` (pages from 1)."""
-    page, size = _positive_int("page", 1), _positive_int("size", 10)
+    page, size = _positive_int("page", 1), min(_positive_int("size", 10), max_size)
     total_pages = max(1, -(-len(items) // size))
     params = {k: v for k, v in request.args.items() if k not in ("page", "size")}
     query = "".join(f"&{k}={v}" for k, v in params.items())
@@ -627,6 +684,9 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
     def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return emulator.operation(name, api_error)
 
+    def max_size() -> int:
+        return emulator.settings.max_page_size
+
     @blp.before_request
     def authenticate() -> Response | None:
         """Bearer token first (401), then a well-formed x-request-id (400)."""
@@ -642,7 +702,7 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
     @blp.post("/secrets")
     @op("secret")
     def create_secret() -> Any:
-        """Store a password or ssh key; answers its secretId, not its value."""
+        """Store a password or ssh key; the answer repeats it, as Contabo's does."""
         secret = emulator.create_secret(_json_body())
         data = {
             "tenantId": TENANT_ID,
@@ -650,6 +710,7 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
             "secretId": secret.secret_id,
             "name": secret.name,
             "type": secret.type,
+            "value": secret.value,
             "createdAt": secret.created_at,
             "updatedAt": secret.created_at,
         }
@@ -667,7 +728,7 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
     def list_instances() -> Any:
         """Live instances, filtered, one 1-based page at a time."""
         machines = emulator.listed(request.args.to_dict())
-        return _paginated(machines, "/v1/compute/instances", emulator.render)
+        return _paginated(machines, "/v1/compute/instances", emulator.render, max_size())
 
     @blp.get("/compute/instances/<int:instance_id>")
     @op("get")
@@ -710,7 +771,14 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
         entries = emulator.audits_matching(
             request.args.get("requestId"), int(instance_id) if instance_id else None
         )
-        return _paginated(entries, "/v1/compute/instances/audits", lambda entry: entry)
+        return _paginated(entries, "/v1/compute/instances/audits", lambda entry: entry, max_size())
+
+    @blp.get("/compute/images")
+    @op("images")
+    def list_images() -> Any:
+        """The standard images, with this emulator's own ids."""
+        images = emulator.listed_images(request.args.to_dict())
+        return _paginated(images, "/v1/compute/images", emulator.render_image, max_size())
 
     return blp
 
@@ -778,7 +846,7 @@ def _extra_admin_blueprint(emulator: ContaboEmulator) -> Blueprint:
         machine = emulator.instance(instance_id, cancelled=True)
         with emulator.lock:
             machine.status_override = body.get("status")
-            machine.error_message = body.get("errorMessage")
+            machine.error_message = body.get("errorMessage") or ""
         return emulator.render(machine)
 
     return blp

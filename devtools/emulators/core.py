@@ -52,6 +52,7 @@ class EmulatorSettings:
     rate_limit_per_second: int = 0  # 0: no limit
     rdp_port: int = 3389
     ip_prefix: str = "127.1"  # machines get <prefix>.x.y
+    max_page_size: int = 500  # the most items a list answers per page, whatever was asked
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():

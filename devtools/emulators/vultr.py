@@ -6,7 +6,8 @@ tests with ``BackgroundServer(create_app(settings))``; point the client at ``<ur
 The admin API under ``/_emulator`` (faults, settings, reset, machines) comes from the core.
 
 Fault-injection operation names: create, get, list, reboot, start, halt, delete, reinstall,
-resize (a PATCH with a plan), update (any other PATCH) and bandwidth.
+resize (a PATCH with a plan), update (any other PATCH), bandwidth and os (the list of
+operating systems, ``GET /v2/os``, whose ids are the only ones a create accepts).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Plan:
 @dataclass(frozen=True)
 class OperatingSystem:
     name: str
-    family: str  # windows | ubuntu
+    family: str  # windows | ubuntu | debian
+    arch: str = "x64"
 
 
 PLANS: dict[str, Plan] = {
@@ -77,6 +79,7 @@ OPERATING_SYSTEMS: dict[int, OperatingSystem] = {
     371: OperatingSystem("Windows 2019 Standard x64", "windows"),
     1743: OperatingSystem("Ubuntu 22.04 LTS x64", "ubuntu"),
     2284: OperatingSystem("Ubuntu 24.04 LTS x64", "ubuntu"),
+    2136: OperatingSystem("Debian 12 x64 (bookworm)", "debian"),
 }
 IMAGE_SOURCES = ("os_id", "iso_id", "snapshot_id", "app_id", "image_id")
 UNASSIGNED_IP = "0.0.0.0"
@@ -153,6 +156,10 @@ def describe(machine: EmulatedMachine, settings: EmulatorSettings) -> dict[str, 
         "gateway_v4": _gateway(machine.ip) if has_ip else UNASSIGNED_IP,
         "power_status": machine.power,
         "server_status": server_status(machine, now),
+        "v6_networks": [{"network": _v6_network(v6), "main_ip": v6, "network_size": 64}]
+        if v6
+        else [],
+        # The older flat fields, still sent beside the described ``v6_networks``.
         "v6_network": _v6_network(v6),
         "v6_main_ip": v6,
         "v6_network_size": 64 if v6 else 0,
@@ -251,7 +258,7 @@ def decoded_user_data(body: Mapping[str, Any]) -> str:
         raise ProviderHttpError(400, "Invalid user_data: must be base64 encoded.") from exc
 
 
-def per_page(raw: str | None) -> int:
+def per_page(raw: str | None, most: int = MAX_PER_PAGE) -> int:
     if raw is None:
         return DEFAULT_PER_PAGE
     try:
@@ -260,7 +267,7 @@ def per_page(raw: str | None) -> int:
         raise ProviderHttpError(400, "Invalid per_page: must be an integer.") from exc
     if value < 1:
         raise ProviderHttpError(400, "Invalid per_page: must be at least 1.")
-    return min(value, MAX_PER_PAGE)
+    return min(value, most)
 
 
 def encode_cursor(direction: str, offset: int) -> str:
@@ -411,6 +418,13 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
     def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return emulator.operation(name, error)
 
+    def page_window() -> tuple[int, int]:
+        """The page size asked for (within the caps) and the offset the cursor points at."""
+        most = min(MAX_PER_PAGE, settings.max_page_size)
+        return per_page(request.args.get("per_page"), most), decode_cursor(
+            request.args.get("cursor")
+        )
+
     def found(instance_id: str) -> EmulatedMachine:
         machine = emulator.lookup(instance_id)
         if machine is None:
@@ -438,15 +452,25 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
     @blp.get("/instances")
     @op("list")
     def list_instances() -> Any:
-        size, offset = (
-            per_page(request.args.get("per_page")),
-            decode_cursor(request.args.get("cursor")),
-        )
+        size, offset = page_window()
         machines = [m for m in emulator.live() if matches_filters(m, request.args, settings)]
         page = machines[offset : offset + size]
         return jsonify(
             instances=[describe(m, settings) for m in page],
             meta=page_meta(len(machines), offset, size),
+        )
+
+    @blp.get("/os")
+    @op("os")
+    def list_operating_systems() -> Any:
+        size, offset = page_window()
+        systems = list(OPERATING_SYSTEMS.items())[offset : offset + size]
+        return jsonify(
+            os=[
+                {"id": os, "name": system.name, "arch": system.arch, "family": system.family}
+                for os, system in systems
+            ],
+            meta=page_meta(len(OPERATING_SYSTEMS), offset, size),
         )
 
     @blp.get("/instances/<instance_id>")

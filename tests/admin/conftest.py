@@ -35,8 +35,10 @@ def customer(app: Flask) -> Customer:
 
 
 @pytest.fixture()
-def catalogue_restored(app: Flask, database: Database) -> Iterator[None]:
-    """The plans (kept between tests) as they were before the test, cache included."""
+def catalogue_restored(app: Flask, database: Database, stripe_server: str) -> Iterator[None]:
+    """The plans (kept between tests) as they were before the test, cache included. Saved
+    once the local Stripe has synced the catalogue: restoring the prices of a catalogue
+    not yet synced would leave every later test's orders without a price."""
     saved = {
         plan.id: {column: getattr(plan, column) for column in PLAN_COLUMNS}
         for plan in database.scalars(select(Plan))

@@ -30,11 +30,8 @@ from workers.providers.base import (
     MachineNotFound,
     MachineState,
 )
-from workers.providers.contabo import (
-    UBUNTU_22_04_IMAGE_ID,
-    WINDOWS_SERVER_2022_IMAGE_ID,
-    ContaboClient,
-)
+from workers.providers.contabo import ContaboClient
+from workers.providers.system_images import WantedImage
 from workers.providers.throttle import Throttle
 from workers.rdp_probe import probe
 
@@ -139,6 +136,12 @@ def ready(contabo: ContaboClient, request: CreateRequest | None = None) -> Machi
     return ready_machine
 
 
+def image_id(emulator: ContaboEmulator, name: str) -> str:
+    """The emulator's own id of its standard image called ``name``."""
+    [found] = [key for key, image in emulator.images.items() if image.name == name]
+    return found
+
+
 def machine_view(admin: EmulatorHandle, provider_id: str) -> dict[str, Any]:
     [view] = [m for m in admin.machines(include_destroyed=True) if m["id"] == provider_id]
     return view
@@ -226,7 +229,7 @@ def test_every_call_carries_its_own_uuid4_request_id(
 
     calls = admin.calls()
     api_calls = sum(calls.values()) - calls["token"]
-    assert api_calls == 5  # secret, create, list, restart, cancel
+    assert api_calls == 6  # images, secret, create, list, restart, cancel
     assert len(emulator.request_ids) == api_calls
     assert len(set(emulator.request_ids)) == api_calls
     assert all(uuid.UUID(rid).version == 4 for rid in emulator.request_ids)
@@ -249,7 +252,7 @@ def test_create_stores_the_password_as_a_secret_and_orders_with_every_field(
         "displayName": "nemordp-1",
         "productId": "V91",
         "region": "EU",
-        "imageId": WINDOWS_SERVER_2022_IMAGE_ID,
+        "imageId": image_id(emulator, "windows-server-2022-se"),
         "period": 1,
         "defaultUser": "administrator",
     }
@@ -259,18 +262,18 @@ def test_create_stores_the_password_as_a_secret_and_orders_with_every_field(
 
 
 def test_a_linux_machine_is_ordered_with_ubuntu_and_the_root_user(
-    contabo: ContaboClient, admin: EmulatorHandle
+    contabo: ContaboClient, admin: EmulatorHandle, emulator: ContaboEmulator
 ) -> None:
     machine = contabo.create(desk(os_type="linux", user_data="#cloud-config\n"))
 
     view = machine_view(admin, machine.provider_id)
-    assert (view["imageId"], view["defaultUser"]) == (UBUNTU_22_04_IMAGE_ID, "root")
+    assert (view["imageId"], view["defaultUser"]) == (image_id(emulator, "ubuntu-22.04"), "root")
 
 
-def test_configured_image_ids_replace_the_defaults(
+def test_configured_images_replace_the_defaults(
     make_client: ClientFactory, admin: EmulatorHandle
 ) -> None:
-    contabo = make_client(image_ids={"windows": UBUNTU_22_04_IMAGE_ID})
+    contabo = make_client(images={"windows": WantedImage("ubuntu", "22.04")})
 
     with pytest.raises(PermanentError, match="defaultUser"):
         contabo.create(desk())  # Ubuntu refuses the administrator user: the id was used
@@ -363,7 +366,7 @@ def test_reboot_restarts_the_machine(contabo: ContaboClient, admin: EmulatorHand
 
 
 def test_reinstall_installs_the_image_with_a_new_password_and_user_data(
-    contabo: ContaboClient, admin: EmulatorHandle
+    contabo: ContaboClient, admin: EmulatorHandle, emulator: ContaboEmulator
 ) -> None:
     machine = ready(contabo)
 
@@ -371,7 +374,7 @@ def test_reinstall_installs_the_image_with_a_new_password_and_user_data(
 
     assert contabo.get(machine.provider_id).state is MachineState.PENDING
     view = machine_view(admin, machine.provider_id)
-    assert (view["imageId"], view["defaultUser"]) == (UBUNTU_22_04_IMAGE_ID, "root")
+    assert (view["imageId"], view["defaultUser"]) == (image_id(emulator, "ubuntu-22.04"), "root")
     assert view["rootPassword"] == "New2024!!pass"
     assert view["userData"] == "#cloud-config\nruncmd: []"
     assert admin.calls()["reinstall"] == 1
@@ -688,7 +691,7 @@ def test_secrets_and_tokens_never_reach_the_logs(
 def test_the_throttle_keeps_a_burst_under_the_limit(
     make_client: ClientFactory, admin: EmulatorHandle
 ) -> None:
-    contabo = make_client(throttle=Throttle("15/second", f"test-{uuid.uuid4()}"))
+    contabo = make_client(throttle=Throttle("10/second", f"test-{uuid.uuid4()}"))
     list(contabo.list_machines())  # the token first
     admin.settings(rate_limit_per_second=20)
 

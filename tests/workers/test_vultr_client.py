@@ -33,6 +33,7 @@ from workers.providers.base import (
     MachineNotFound,
     MachineState,
 )
+from workers.providers.system_images import WantedImage
 from workers.providers.throttle import NoSlot, Throttle
 from workers.providers.vultr import VultrClient, hostname_for
 from workers.rdp_probe import probe
@@ -148,10 +149,15 @@ def test_the_create_sends_base64_user_data_a_hostname_and_our_tag(
     assert (stored["os_id"], stored["label"]) == (501, "NemoRDP_42 desk")
 
 
-def test_the_os_type_picks_the_configured_os_id(
+def test_the_os_type_picks_the_os_id_of_the_configured_image(
     make_client: Callable[..., VultrClient], admin: EmulatorHandle
 ) -> None:
-    client = make_client(os_ids={"windows": 371, "linux": 2284})
+    client = make_client(
+        images={
+            "windows": WantedImage("Windows Standard", "2019"),
+            "linux": WantedImage("Ubuntu", "24.04"),
+        }
+    )
 
     order(client, label="win", os_type="windows")
     order(client, label="lin", os_type="linux")
@@ -478,10 +484,10 @@ def test_a_get_the_throttle_gives_no_slot_is_not_retried_inline(
     make_client: Callable[..., VultrClient], admin: EmulatorHandle
 ) -> None:
     client = make_client(throttle=Throttle("1/second", f"test-{uuid.uuid4()}", max_wait=0.2))
-    created = order(client)  # takes the one slot of this second
+    assert list(client.list_machines()) == []  # takes the one slot of this second
 
     with pytest.raises(NoSlot):
-        client.get(created.provider_id)
+        client.get(str(uuid.uuid4()))
 
     assert "get" not in admin.calls()
 

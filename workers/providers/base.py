@@ -115,6 +115,11 @@ class ProviderClient(ABC):
     def list_machines(self) -> Iterator[Machine]:
         """Every live machine on the account, following the provider's pagination."""
 
+    def list_ours(self) -> Iterator[Machine]:
+        """The live machines this platform ordered, filtered at the provider where its API
+        allows (else every machine on the account), following the pagination."""
+        return self.list_machines()
+
     @abstractmethod
     def reboot(self, provider_id: str) -> None: ...
 

@@ -35,15 +35,22 @@ from workers.providers.base import (
     ProviderClient,
 )
 from workers.providers.http_core import ProviderHttp, body_message
+from workers.providers.system_images import (
+    TTL_SECONDS,
+    ImageCatalog,
+    SystemImage,
+    WantedImage,
+)
 from workers.providers.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
-# Image ids differ per account and change over time; these are the defaults (the Ubuntu one
-# is the API's own default image) and the constructor takes the real ones from config.
-WINDOWS_SERVER_2022_IMAGE_ID = "4efbc0ba-2313-4fe1-842a-516f8652e729"
-UBUNTU_22_04_IMAGE_ID = "afecbb85-e2fc-46f0-9684-b46b1faf00bb"
-DEFAULT_IMAGE_IDS = {"windows": WINDOWS_SERVER_2022_IMAGE_ID, "linux": UBUNTU_22_04_IMAGE_ID}
+# Image ids differ per account and change over time: they are found by name and version in
+# GET /compute/images ("windows-server-2022-se" 2022, "ubuntu-22.04" 22.04).
+DEFAULT_IMAGES = {
+    "windows": WantedImage("windows server", "2022"),
+    "linux": WantedImage("ubuntu", "22.04"),
+}
 DEFAULT_USERS = {"windows": "administrator", "linux": "root"}
 CONTRACT_MONTHS = 1
 
@@ -93,12 +100,15 @@ class ContaboClient(ProviderClient):
         *,
         timeout: float = 10.0,
         throttle: Throttle | None = None,
-        image_ids: dict[str, str] | None = None,
+        images: Mapping[str, WantedImage] | None = None,
+        image_cache_seconds: float = TTL_SECONDS,
     ) -> None:
         self._auth_url = auth_url
         self._client_credentials = {"client_id": client_id, "client_secret": client_secret}
         self._user_credentials = {"username": username, "password": password}
-        self._image_ids = {**DEFAULT_IMAGE_IDS, **(image_ids or {})}
+        self.images = ImageCatalog(
+            self.title, self._standard_images, images or DEFAULT_IMAGES, ttl=image_cache_seconds
+        )
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._http = ProviderHttp(
@@ -134,18 +144,18 @@ class ContaboClient(ProviderClient):
         Every field is sent explicitly: Contabo requires only ``period`` and silently
         orders (and bills) a default machine for whatever is missing.
         """
-        body = {
-            "imageId": self._image_id(request.os_type),
+        body: dict[str, Any] = {
             "productId": _required(request.plan, "plan"),
             "region": _required(request.region, "region"),
             "displayName": _required(request.label, "label"),
-            "defaultUser": DEFAULT_USERS[request.os_type],
+            "defaultUser": _default_user(request.os_type),
             "userData": request.user_data,
             "period": CONTRACT_MONTHS,
         }
         # The password travels as a secret, never in the user data (which every process on
         # the machine can read back from the metadata service).
         password = _required(request.password or "", "password")
+        body["imageId"] = self._image_id(request.os_type)
         body["rootPassword"] = self._store_password(request.label, password)
         created = _first(self._call_not_on_machine("POST", "/compute/instances", json=body))
         return Machine(
@@ -199,7 +209,7 @@ class ContaboClient(ProviderClient):
         path = _instance_path(provider_id)
         body: dict[str, Any] = {
             "imageId": self._image_id(os_type),
-            "defaultUser": DEFAULT_USERS[os_type],
+            "defaultUser": _default_user(os_type),
             "userData": user_data,
         }
         body["rootPassword"] = self._store_password(f"reinstall-{provider_id}", password)
@@ -231,9 +241,17 @@ class ContaboClient(ProviderClient):
 
     # -- helpers over the API -----------------------------------------------------------
     def _image_id(self, os_type: str) -> str:
-        if os_type not in DEFAULT_USERS:
-            raise PermanentError(f"unknown os_type {os_type!r} (windows or linux)")
-        return self._image_ids[os_type]
+        _default_user(os_type)  # an unknown os_type is refused before any call
+        return self.images.image_id(os_type)
+
+    def _standard_images(self) -> Iterator[SystemImage]:
+        """Contabo's own images (not the account's uploads), every page."""
+        for data in self._pages("/compute/images", {"standardImage": "true"}):
+            yield SystemImage(
+                id=str(data["imageId"]),
+                name=str(data.get("name") or ""),
+                version=str(data.get("version") or ""),
+            )
 
     def _store_password(self, name: str, password: str) -> int:
         body = {"name": f"{name}-password", "value": password, "type": "password"}
@@ -252,15 +270,19 @@ class ContaboClient(ProviderClient):
         self._call("POST", f"{_instance_path(provider_id)}/actions/{action}")
 
     def _list(self, filters: Mapping[str, str]) -> Iterator[Machine]:
-        """Live machines, page by page (Contabo's pages count from 1)."""
+        """Live machines."""
+        for data in self._pages("/compute/instances", filters):
+            machine = _machine(data)
+            if machine.state is not MachineState.GONE:
+                yield machine
+
+    def _pages(self, path: str, filters: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        """Every item of a list, page by page (Contabo's pages count from 1)."""
         page = 1
         while True:
             params = {**filters, "page": str(page), "size": str(self.page_size)}
-            body = self._call("GET", "/compute/instances", params=params)
-            for data in body.get("data") or []:
-                machine = _machine(data)
-                if machine.state is not MachineState.GONE:
-                    yield machine
+            body = self._call("GET", path, params=params)
+            yield from body.get("data") or []
             if page >= int(body.get("_pagination", {}).get("totalPages") or 0):
                 return
             page += 1
@@ -354,6 +376,13 @@ def _instance_path(provider_id: str) -> str:
     if not provider_id.isdigit():
         raise MachineNotFound(f"{provider_id!r} is not a Contabo instance id")
     return f"/compute/instances/{provider_id}"
+
+
+def _default_user(os_type: str) -> str:
+    try:
+        return DEFAULT_USERS[os_type]
+    except KeyError:
+        raise PermanentError(f"unknown os_type {os_type!r} (windows or linux)") from None
 
 
 def _required(value: str, what: str) -> str:

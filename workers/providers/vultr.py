@@ -27,11 +27,21 @@ from workers.providers.base import (
     ProviderClient,
 )
 from workers.providers.http_core import ProviderHttp
+from workers.providers.system_images import (
+    TTL_SECONDS,
+    ImageCatalog,
+    SystemImage,
+    WantedImage,
+)
 from workers.providers.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OS_IDS = {"windows": 501, "linux": 1743}  # Windows 2022 Standard, Ubuntu 22.04
+# Found by name in GET /os ("Windows 2022 Standard x64", "Ubuntu 22.04 LTS x64").
+DEFAULT_IMAGES = {
+    "windows": WantedImage("Windows Standard", "2022"),
+    "linux": WantedImage("Ubuntu", "22.04"),
+}
 PAGE_SIZE = 500  # Vultr's maximum per_page
 TAG = "nemordp"
 UNASSIGNED_IP = "0.0.0.0"
@@ -61,9 +71,12 @@ class VultrClient(ProviderClient):
         *,
         timeout: float = 10.0,
         throttle: Throttle | None = None,
-        os_ids: dict[str, int] | None = None,
+        images: Mapping[str, WantedImage] | None = None,
+        image_cache_seconds: float = TTL_SECONDS,
     ) -> None:
-        self.os_ids = dict(os_ids or DEFAULT_OS_IDS)
+        self.images = ImageCatalog(
+            self.title, self._operating_systems, images or DEFAULT_IMAGES, ttl=image_cache_seconds
+        )
         headers = {"Accept": "application/json"}
         if api_key.strip():  # without one, Vultr's 401 says what is wrong
             headers["Authorization"] = f"Bearer {api_key.strip()}"
@@ -94,10 +107,7 @@ class VultrClient(ProviderClient):
     # -- machines ---------------------------------------------------------------------
     def create(self, request: CreateRequest) -> Machine:
         """Order the machine; the answer is the only place Vultr shows its password."""
-        try:
-            os_id = self.os_ids[request.os_type]
-        except KeyError:
-            raise PermanentError(f"no Vultr os_id for os_type {request.os_type!r}") from None
+        os_id = int(self.images.image_id(request.os_type))
         body = {
             "region": request.region,
             "plan": request.plan,
@@ -131,16 +141,28 @@ class VultrClient(ProviderClient):
     def list_machines(self, *, page_size: int = PAGE_SIZE) -> Iterator[Machine]:
         return self._instances({}, page_size)
 
+    def list_ours(self) -> Iterator[Machine]:
+        return self._instances({"tag": TAG}, PAGE_SIZE)
+
     def _instances(self, filters: Mapping[str, str], page_size: int) -> Iterator[Machine]:
-        """Follow Vultr's cursor pagination until ``meta.links.next`` is empty."""
+        for data in self._pages("/instances", "instances", filters, page_size):
+            yield to_machine(data)
+
+    def _operating_systems(self) -> Iterator[SystemImage]:
+        for data in self._pages("/os", "os", {}, PAGE_SIZE):
+            yield SystemImage(id=str(data["id"]), name=str(data.get("name") or ""))
+
+    def _pages(
+        self, path: str, key: str, filters: Mapping[str, str], page_size: int
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a list, following the cursor until ``meta.links.next`` is empty."""
         cursor, seen = "", set()
         while True:
             params = {**filters, "per_page": str(page_size)}
             if cursor:
                 params["cursor"] = cursor
-            page = self._http.call("GET", "/instances", params=params).json()
-            for data in page["instances"]:
-                yield to_machine(data)
+            page = self._http.call("GET", path, params=params).json()
+            yield from page[key]
             cursor = page.get("meta", {}).get("links", {}).get("next") or ""
             if not cursor or cursor in seen:
                 return
@@ -167,8 +189,8 @@ class VultrClient(ProviderClient):
         ``password`` is unused, and the reinstall keeps the OS the machine has: ``os_type``
         is only checked to be one we know.
         """
-        if os_type not in self.os_ids:
-            raise PermanentError(f"no Vultr os_id for os_type {os_type!r}")
+        if not self.images.knows(os_type):
+            raise PermanentError(f"no Vultr image for os_type {os_type!r}")
         path = _instance(provider_id)
         self._http.call("PATCH", path, json={"user_data": _base64(user_data)})
         self._http.call("POST", f"{path}/reinstall", json={})
@@ -211,11 +233,20 @@ def to_machine(data: Mapping[str, Any], default_password: str | None = None) -> 
         and data.get("server_status") == "ok"
         and ip is not None,
         ip_address=ip,
-        ipv6_address=data.get("v6_main_ip") or None,
+        ipv6_address=ipv6_address(data),
         plan=data.get("plan", ""),
         region=data.get("region", ""),
         default_password=default_password,
     )
+
+
+def ipv6_address(data: Mapping[str, Any]) -> str | None:
+    """The main address of the first IPv6 network (``v6_networks``, as Vultr describes the
+    instance), else the older ``v6_main_ip``."""
+    for network in data.get("v6_networks") or []:
+        if network.get("main_ip"):
+            return str(network["main_ip"])
+    return data.get("v6_main_ip") or None
 
 
 def machine_state(status: str, power_status: str) -> MachineState:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from app.auth import require_admin, require_staff
-from app.models import Role
+from app.models import Job, Role, User
 from app.schemas.admin import (
     AdminCustomerSchema,
     AdminLoginSchema,
@@ -45,6 +46,14 @@ def detail(user_id: int) -> dict[str, Any]:
     return admin_customers.detail(user_id)
 
 
+def _suspension(
+    change: Callable[[User, User, str], list[Job]], user_id: int, reason: str
+) -> dict[str, Any]:
+    """Suspend the account or lift its suspension; answers it with the jobs that started."""
+    user = admin_customers.get(user_id, lock=True)
+    return {"customer": user, "jobs": change(current_user, user, reason)}
+
+
 @blp.route("/<int:user_id>/suspend", methods=["POST"])
 @blp.arguments(ReasonSchema)
 @blp.response(200, SuspensionSchema)
@@ -52,8 +61,7 @@ def detail(user_id: int) -> dict[str, Any]:
 def suspend(body: dict[str, str], user_id: int) -> dict[str, Any]:
     """Suspend the account: sign-in and orders refused, machines stopped, customer e-mailed
     (admin)."""
-    user = admin_customers.get(user_id, lock=True)
-    return {"customer": user, "jobs": suspension.suspend(current_user, user, body["reason"])}
+    return _suspension(suspension.suspend, user_id, body["reason"])
 
 
 @blp.route("/<int:user_id>/unsuspend", methods=["POST"])
@@ -62,8 +70,7 @@ def suspend(body: dict[str, str], user_id: int) -> dict[str, Any]:
 @require_admin
 def unsuspend(body: dict[str, str], user_id: int) -> dict[str, Any]:
     """Lift a suspension: the machines it stopped start again, customer e-mailed (admin)."""
-    user = admin_customers.get(user_id, lock=True)
-    return {"customer": user, "jobs": suspension.unsuspend(current_user, user, body["reason"])}
+    return _suspension(suspension.unsuspend, user_id, body["reason"])
 
 
 @blp.route("/<int:user_id>/role", methods=["PUT"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_login import current_user
@@ -52,41 +53,31 @@ def jobs(instance_id: int) -> dict[str, Any]:
     return {"jobs": admin_machines.jobs_of(instance_id)}
 
 
-def _act(instance_id: int, action: JobKind, reason: str) -> dict[str, Any]:
-    return {"job": admin_machines.act(current_user, instance_id, action, reason)}
+# The actions on a machine: each a POST to /<id>/<action> taking a reason and answering the
+# job that does it; who may, and what the action does, as its documentation says.
+ACTIONS: tuple[tuple[JobKind, Callable[[Any], Any], str], ...] = (
+    (JobKind.RESTART, require_staff, "Restart the machine (staff)."),
+    (JobKind.STOP, require_staff, "Shut the machine down (staff)."),
+    (JobKind.START, require_staff, "Power the machine on, stopped or suspended (staff)."),
+    (
+        JobKind.TERMINATE,
+        require_admin,
+        "Destroy the machine; its subscription ends with it (admin).",
+    ),
+)
 
 
-@blp.route("/<int:instance_id>/restart", methods=["POST"])
-@blp.arguments(ReasonSchema)
-@blp.response(202, AdminJobEnvelopeSchema)
-@require_staff
-def restart(body: dict[str, str], instance_id: int) -> dict[str, Any]:
-    """Restart the machine (staff)."""
-    return _act(instance_id, JobKind.RESTART, body["reason"])
+def _action_route(action: JobKind, authorise: Callable[[Any], Any], summary: str) -> None:
+    def act(body: dict[str, str], instance_id: int) -> dict[str, Any]:
+        return {"job": admin_machines.act(current_user, instance_id, action, body["reason"])}
+
+    act.__name__ = act.__qualname__ = action.value
+    act.__doc__ = summary
+    view = blp.response(202, AdminJobEnvelopeSchema)(authorise(act))
+    blp.route(f"/<int:instance_id>/{action.value}", methods=["POST"])(
+        blp.arguments(ReasonSchema)(view)
+    )
 
 
-@blp.route("/<int:instance_id>/stop", methods=["POST"])
-@blp.arguments(ReasonSchema)
-@blp.response(202, AdminJobEnvelopeSchema)
-@require_staff
-def stop(body: dict[str, str], instance_id: int) -> dict[str, Any]:
-    """Shut the machine down (staff)."""
-    return _act(instance_id, JobKind.STOP, body["reason"])
-
-
-@blp.route("/<int:instance_id>/start", methods=["POST"])
-@blp.arguments(ReasonSchema)
-@blp.response(202, AdminJobEnvelopeSchema)
-@require_staff
-def start(body: dict[str, str], instance_id: int) -> dict[str, Any]:
-    """Power the machine on, stopped or suspended (staff)."""
-    return _act(instance_id, JobKind.START, body["reason"])
-
-
-@blp.route("/<int:instance_id>/terminate", methods=["POST"])
-@blp.arguments(ReasonSchema)
-@blp.response(202, AdminJobEnvelopeSchema)
-@require_admin
-def terminate(body: dict[str, str], instance_id: int) -> dict[str, Any]:
-    """Destroy the machine; its subscription ends with it (admin)."""
-    return _act(instance_id, JobKind.TERMINATE, body["reason"])
+for _action in ACTIONS:
+    _action_route(*_action)

@@ -4,26 +4,13 @@
 
 import { h, replaceChildren, setText, show, uid } from './dom.js';
 import { gigabytes } from './format.js';
+import { dailyChart, dayLabel, drawAtWidth, svg } from './svg.js';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const PERIODS = [7, 30, 90];
 const HEIGHT = 200;
 const MARGIN = { top: 12, right: 8, bottom: 26, left: 52 };
 const LABEL_WIDTH = 52; // room one day label needs on the x axis
 const DAY_MS = 86_400_000;
-const SHORT_DAY = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  timeZone: 'UTC',
-});
-const LONG_DAY = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-
-function svg(tag, attrs = {}, ...children) {
-  const element = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) element.setAttribute(key, String(value));
-  for (const child of children) element.append(child);
-  return element;
-}
 
 /** Every day of the period, oldest first, with zeros where nothing was recorded. */
 function fillDays(series, days, today = new Date()) {
@@ -42,98 +29,49 @@ function fillDays(series, days, today = new Date()) {
   return filled;
 }
 
-/** A round axis top and step: 0, step, 2·step … ≥ max with about four gridlines. */
-function axisScale(max) {
-  if (max <= 0) return { top: 1, step: 0.25 };
-  const rough = max / 4;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough);
-  return { top: Math.ceil(max / step) * step, step };
-}
-
-function dayLabel(day, format) {
-  return format.format(new Date(`${day}T00:00:00Z`));
-}
-
 function draw(days, width) {
-  const plotWidth = Math.max(60, width - MARGIN.left - MARGIN.right);
-  const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const { top, step } = axisScale(Math.max(...days.map((d) => d.inbound + d.outbound)));
-  const y = (value) => MARGIN.top + plotHeight - (value / top) * plotHeight;
-  const slot = plotWidth / days.length;
-  const barWidth = Math.max(1, slot * (days.length > 45 ? 0.8 : 0.66));
-
-  const chart = svg('svg', {
-    class: 'usage-svg',
+  const share = days.length > 45 ? 0.8 : 0.66; // of a day's room its bar takes
+  return dailyChart({
+    className: 'usage-svg',
+    days,
     width,
     height: HEIGHT,
-    viewBox: `0 0 ${width} ${HEIGHT}`,
-    'aria-hidden': 'true', // the summary and the table say the same to assistive technology
-    focusable: 'false',
-  });
-  for (let value = 0; value <= top + step / 2; value += step) {
-    const at = y(value);
-    chart.append(
-      svg('line', { class: 'usage-grid', x1: MARGIN.left, x2: width - MARGIN.right, y1: at, y2: at }),
-      svg(
-        'text',
-        { class: 'usage-axis', x: MARGIN.left - 6, y: at + 4, 'text-anchor': 'end' },
-        `${Number(value.toFixed(3))} GB`,
-      ),
-    );
-  }
-  days.forEach((entry, index) => {
-    const x = MARGIN.left + index * slot + (slot - barWidth) / 2;
-    const sentTop = y(entry.outbound);
-    const total = y(entry.outbound + entry.inbound);
-    chart.append(
-      svg(
-      'g',
-      { class: 'usage-day', 'data-day': entry.day },
-      svg(
-        'title',
-        {},
-        `${dayLabel(entry.day, LONG_DAY)}: ${gigabytes(entry.outbound)} sent, ` +
-          `${gigabytes(entry.inbound)} received`,
-      ),
-      svg('rect', {
-        class: 'usage-out',
-        x,
-        y: sentTop,
-        width: barWidth,
-        height: y(0) - sentTop,
+    margin: MARGIN,
+    labelWidth: LABEL_WIDTH,
+    max: Math.max(...days.map((d) => d.inbound + d.outbound)),
+    axis: (value) => `${Number(value.toFixed(3))} GB`,
+    marks: ({ x, y, slot }) =>
+      days.map((entry, index) => {
+        const barWidth = Math.max(1, slot * share);
+        const left = x(index) - barWidth / 2;
+        const sentTop = y(entry.outbound);
+        const total = y(entry.outbound + entry.inbound);
+        return svg(
+          'g',
+          { class: 'usage-day', 'data-day': entry.day },
+          svg(
+            'title',
+            {},
+            `${dayLabel(entry.day, true)}: ${gigabytes(entry.outbound)} sent, ` +
+              `${gigabytes(entry.inbound)} received`,
+          ),
+          svg('rect', {
+            class: 'usage-out',
+            x: left,
+            y: sentTop,
+            width: barWidth,
+            height: y(0) - sentTop,
+          }),
+          svg('rect', {
+            class: 'usage-in',
+            x: left,
+            y: total,
+            width: barWidth,
+            height: sentTop - total,
+          }),
+        );
       }),
-      svg('rect', { class: 'usage-in', x, y: total, width: barWidth, height: sentTop - total }),
-      ),
-    );
   });
-  for (const label of dayLabels(days, slot, width)) chart.append(label);
-  return chart;
-}
-
-/**
- * Day labels under every n-th bar, today's always, centred under their bars but kept
- * inside the drawing; a label that would touch the one to its right is left out.
- */
-function dayLabels(days, slot, width) {
-  const every = Math.ceil(LABEL_WIDTH / slot);
-  const half = LABEL_WIDTH / 2;
-  const labels = [];
-  let nextLeft = Infinity; // left edge of the label placed to the right
-  for (let index = days.length - 1; index >= 0; index -= every) {
-    const barCentre = MARGIN.left + (index + 0.5) * slot;
-    const centre = Math.min(Math.max(barCentre, half), width - half);
-    if (centre + half > nextLeft) continue;
-    nextLeft = centre - half;
-    labels.push(
-      svg(
-        'text',
-        { class: 'usage-axis', x: centre, y: HEIGHT - 8, 'text-anchor': 'middle' },
-        dayLabel(days[index].day, SHORT_DAY),
-      ),
-    );
-  }
-  return labels;
 }
 
 function summary(days, period) {
@@ -144,7 +82,7 @@ function summary(days, period) {
   );
   return (
     `Last ${period} days: ${gigabytes(sent + received)} in all, ${gigabytes(sent)} sent and ` +
-    `${gigabytes(received)} received. Busiest day: ${dayLabel(busiest.day, LONG_DAY)} ` +
+    `${gigabytes(received)} received. Busiest day: ${dayLabel(busiest.day, true)} ` +
     `with ${gigabytes(busiest.inbound + busiest.outbound)}.`
   );
 }
@@ -160,16 +98,18 @@ function table(days) {
       ['Day', 'Sent', 'Received', 'Total'].map((name) => h('th', { scope: 'col' }, name)),
     ),
   );
-  const rows = [...days].reverse().map((d) =>
-    h(
-      'tr',
-      {},
-      h('th', { scope: 'row' }, h('time', { datetime: d.day }, dayLabel(d.day, LONG_DAY))),
-      h('td', { class: 'numeric' }, gigabytes(d.outbound)),
-      h('td', { class: 'numeric' }, gigabytes(d.inbound)),
-      h('td', { class: 'numeric' }, gigabytes(d.inbound + d.outbound)),
-    ),
-  );
+  const rows = [...days]
+    .reverse()
+    .map((d) =>
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, h('time', { datetime: d.day }, dayLabel(d.day, true))),
+        h('td', { class: 'numeric' }, gigabytes(d.outbound)),
+        h('td', { class: 'numeric' }, gigabytes(d.inbound)),
+        h('td', { class: 'numeric' }, gigabytes(d.inbound + d.outbound)),
+      ),
+    );
   return h('table', { class: 'table usage-table' }, caption, head, h('tbody', {}, rows));
 }
 
@@ -215,12 +155,7 @@ export function usageChart({ period = 30, onPeriod }) {
       'div',
       { class: 'usage-head' },
       h('h3', { id: titleId }, 'Daily traffic'),
-      h(
-        'div',
-        { class: 'field-inline' },
-        h('label', { for: select.id }, 'Period'),
-        select,
-      ),
+      h('div', { class: 'field-inline' }, h('label', { for: select.id }, 'Period'), select),
     ),
     legend,
     plot,
@@ -230,15 +165,7 @@ export function usageChart({ period = 30, onPeriod }) {
   );
 
   let days = [];
-  let drawnWidth = 0;
-  const redraw = () => {
-    const width = Math.floor(plot.clientWidth);
-    if (!days.length || width <= 0 || width === drawnWidth) return;
-    drawnWidth = width;
-    replaceChildren(plot, draw(days, width));
-  };
-  const resizes = new ResizeObserver(redraw);
-  resizes.observe(plot);
+  const drawing = drawAtWidth(plot, (width) => (days.length ? draw(days, width) : null));
 
   let shown = null; // what is drawn, so a refresh with the same figures changes nothing
   const render = (series, period, { reported = true } = {}) => {
@@ -249,7 +176,6 @@ export function usageChart({ period = 30, onPeriod }) {
     select.value = String(period);
     const hasData = series.length > 0;
     days = hasData ? fillDays(series, period) : [];
-    drawnWidth = 0;
     for (const part of [legend, plot, text, details]) show(part, hasData);
     show(empty, !hasData);
     if (!hasData) {
@@ -264,7 +190,7 @@ export function usageChart({ period = 30, onPeriod }) {
     }
     setText(text, summary(days, period));
     replaceChildren(figures, table(days));
-    redraw();
+    drawing.redraw();
   };
-  return { element: section, render, dispose: () => resizes.disconnect() };
+  return { element: section, render, dispose: drawing.dispose };
 }

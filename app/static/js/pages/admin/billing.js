@@ -7,15 +7,7 @@ import { LIVE_SUBSCRIPTIONS } from '../../lib/billing.js';
 import { card, h, replaceChildren } from '../../lib/dom.js';
 import { money, statusBadge, timeElement } from '../../lib/format.js';
 import { alertBox, showMessage } from '../../lib/forms.js';
-import {
-  consoleHeader,
-  dataTable,
-  guarded,
-  isAdmin,
-  listOrEmpty,
-  noticeBox,
-  reasonButton,
-} from './console.js';
+import { consoleHeader, guarded, isAdmin, listTable, noticeBox, reasonButton } from './console.js';
 
 function customerLink(id, email) {
   return h('a', { href: `/app/admin/customers/${id}` }, email || `Account #${id}`);
@@ -59,7 +51,6 @@ export default {
           }
           render();
           notice.say(`The subscription of ${machine} is being cancelled.`);
-          notice.element.focus();
         },
       });
     };
@@ -85,68 +76,62 @@ export default {
             'A subscription whose payment failed is retried by Stripe; its machine is suspended ' +
               'when the grace period ends, and started again once it is paid.',
           ),
-          listOrEmpty(data.subscriptions, 'No payment has failed.', (rows) =>
-            dataTable({
-              caption: 'Subscriptions whose payment failed',
-              columns: [
-                {
-                  label: 'Customer',
-                  head: true,
-                  cell: (r) => customerLink(r.customer_id, r.customer_email),
-                },
-                {
-                  label: 'Machine',
-                  cell: (r) =>
+          listTable(data.subscriptions, 'No payment has failed.', {
+            caption: 'Subscriptions whose payment failed',
+            columns: [
+              {
+                label: 'Customer',
+                head: true,
+                cell: (r) => customerLink(r.customer_id, r.customer_email),
+              },
+              {
+                label: 'Machine',
+                cell: (r) =>
+                  h(
+                    'span',
+                    {},
                     h(
-                      'span',
-                      {},
-                      h(
-                        'a',
-                        { href: `/app/admin/machines/${r.subscription.instance_id}` },
-                        `#${r.subscription.instance_id}`,
-                      ),
-                      ' ',
-                      statusBadge(r.instance_status),
+                      'a',
+                      { href: `/app/admin/machines/${r.subscription.instance_id}` },
+                      `#${r.subscription.instance_id}`,
                     ),
-                },
-                {
-                  label: 'Monthly',
-                  cell: (r) => money(r.subscription.amount_cents, r.subscription.currency),
-                },
-                { label: 'Overdue since', cell: (r) => timeElement(r.subscription.past_due_since) },
-                {
-                  label: 'Suspension',
-                  cell: (r) =>
-                    r.suspended
-                      ? h('span', { class: 'badge badge-warn' }, 'Suspended')
-                      : h('span', {}, 'From ', timeElement(r.suspends_at, 'not planned')),
-                },
-                { label: 'Cancel', cell: actions },
-              ],
-              rows,
-            }),
-          ),
+                    ' ',
+                    statusBadge(r.instance_status),
+                  ),
+              },
+              {
+                label: 'Monthly',
+                cell: (r) => money(r.subscription.amount_cents, r.subscription.currency),
+              },
+              { label: 'Overdue since', cell: (r) => timeElement(r.subscription.past_due_since) },
+              {
+                label: 'Suspension',
+                cell: (r) =>
+                  r.suspended
+                    ? h('span', { class: 'badge badge-warn' }, 'Suspended')
+                    : h('span', {}, 'From ', timeElement(r.suspends_at, 'not planned')),
+              },
+              { label: 'Cancel', cell: actions },
+            ],
+          }),
         ),
         card(
           { id: 'unpaid-title', title: 'Unpaid invoices', className: 'card-wide' },
-          listOrEmpty(data.invoices, 'No invoice is unpaid.', (rows) =>
-            dataTable({
-              caption: 'Unpaid invoices, oldest first',
-              columns: [
-                { label: 'Invoice', head: true, cell: (i) => h('span', { class: 'mono' }, i.id) },
-                {
-                  label: 'Customer',
-                  cell: (i) => (i.user_id ? customerLink(i.user_id) : '—'),
-                },
-                {
-                  label: 'Due',
-                  cell: (i) => money(i.amount_due_cents - i.amount_paid_cents, i.currency),
-                },
-                { label: 'Since', cell: (i) => timeElement(i.created_at) },
-              ],
-              rows,
-            }),
-          ),
+          listTable(data.invoices, 'No invoice is unpaid.', {
+            caption: 'Unpaid invoices, oldest first',
+            columns: [
+              { label: 'Invoice', head: true, cell: (i) => h('span', { class: 'mono' }, i.id) },
+              {
+                label: 'Customer',
+                cell: (i) => (i.user_id ? customerLink(i.user_id) : '—'),
+              },
+              {
+                label: 'Due',
+                cell: (i) => money(i.amount_due_cents - i.amount_paid_cents, i.currency),
+              },
+              { label: 'Since', cell: (i) => timeElement(i.created_at) },
+            ],
+          }),
         ),
         card(
           { id: 'refunds-title', title: 'Refunds', className: 'card-wide' },

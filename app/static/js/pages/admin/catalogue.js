@@ -47,7 +47,6 @@ export default {
       if (!ctx.isCurrent()) return;
       render();
       notice.say(message);
-      notice.element.focus();
     };
     const patch = (plan, body) => api.patch(`/api/admin/catalogue/plans/${plan.id}`, body);
 

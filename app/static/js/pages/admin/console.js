@@ -1,11 +1,15 @@
 // What the console's pages share: the section links, the refusal shown when the API answers
 // 403 (customers everywhere, staff on admin-only pages), tables that become one card per
-// row on a phone, and actions that ask for a reason before anything is sent.
+// row on a phone, paged lists filtered from the address, and actions that ask for a reason
+// before anything is sent.
 
-import { ApiError } from '../../lib/api.js';
+import { ApiError, api } from '../../lib/api.js';
 import { confirmDialog } from '../../lib/dialog.js';
-import { announce, h, show } from '../../lib/dom.js';
-import { alertBox, showMessage } from '../../lib/forms.js';
+import { announce, h, replaceChildren, setText, show } from '../../lib/dom.js';
+import { alertBox, field, showFieldErrors, showMessage } from '../../lib/forms.js';
+import { showMissing } from '../../lib/layout.js';
+import { countSentence, pageCount, pager } from '../../lib/pager.js';
+import { options } from '../../lib/tickets.js';
 
 const SECTIONS = [
   { href: '/app/admin', label: 'Overview' },
@@ -76,7 +80,7 @@ export function consoleHeader(ctx, title, { subtitle = null, actions = [] } = {}
 }
 
 /** Replace the page with the API's refusal, said plainly. */
-export function refuse(main, ctx, error) {
+function refuse(main, ctx, error) {
   ctx.setTitle('Not allowed');
   main.replaceChildren(
     h('h1', {}, 'Not allowed'),
@@ -105,6 +109,28 @@ export async function guarded(main, ctx, load) {
     }
     throw error;
   }
+}
+
+/** What `fetch()` answers for the thing numbered `id`, or null when there is no such thing. */
+export async function numbered(id, fetch) {
+  if (!/^\d+$/.test(id)) return null;
+  try {
+    return await fetch();
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+/**
+ * The first view of one thing (`fetchView()`, null when there is none); null, the page
+ * saying why, when the API refuses it or there is no such `what` (`missing` says so).
+ */
+export async function firstView(main, ctx, fetchView, what, missing) {
+  const first = await guarded(main, ctx, async () => ({ view: await fetchView() }));
+  if (!first || !ctx.isCurrent()) return null;
+  if (!first.view) showMissing(main, ctx, what, missing);
+  return first.view;
 }
 
 /**
@@ -156,27 +182,35 @@ export function dataTable({ caption, columns, rows, rowAttrs = () => ({}) }) {
   );
 }
 
-/** A table of a list, or `empty` said in a paragraph when there is nothing to list. */
-export function listOrEmpty(items, empty, table) {
-  return items.length ? table(items) : h('p', { class: 'muted' }, empty);
+/** Label and value pairs as a description list; a null pair is left out. */
+export function facts(pairs) {
+  return h(
+    'dl',
+    { class: 'facts' },
+    pairs
+      .filter(Boolean)
+      .map(([label, value]) => h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value))),
+  );
+}
+
+/** A table (`dataTable`'s `table` options) of `rows`, or `empty` said when there are none. */
+export function listTable(rows, empty, table) {
+  return rows.length ? dataTable({ ...table, rows }) : h('p', { class: 'muted' }, empty);
 }
 
 /** A name → count table ("Status", "Machines") of an object of counts, largest first. */
 export function countsTable(caption, label, counts, { name = (key) => key, empty } = {}) {
   const rows = Object.entries(counts || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return listOrEmpty(rows, empty || 'None.', (items) =>
-    dataTable({
-      caption,
-      columns: [
-        { label, head: true, cell: ([key]) => name(key) },
-        { label: 'Count', numeric: true, cell: ([, count]) => count.toLocaleString('en-US') },
-      ],
-      rows: items,
-    }),
-  );
+  return listTable(rows, empty || 'None.', {
+    caption,
+    columns: [
+      { label, head: true, cell: ([key]) => name(key) },
+      { label: 'Count', numeric: true, cell: ([, count]) => count.toLocaleString('en-US') },
+    ],
+  });
 }
 
-/** A status box for what an action did, above the page's content. */
+/** A status box for what an action did, above the page's content; saying it moves focus there. */
 export function noticeBox() {
   const box = alertBox('success');
   box.setAttribute('tabindex', '-1');
@@ -185,6 +219,7 @@ export function noticeBox() {
     say(message) {
       showMessage(box, message);
       announce(message);
+      box.focus();
     },
     clear() {
       show(box, false);
@@ -258,6 +293,144 @@ export function centsOf(text) {
 }
 
 /** The page number asked for in the address (?page=), at least 1. */
-export function pageFrom(query) {
+function pageFrom(query) {
   return Math.max(1, Number.parseInt(query.get('page') || '1', 10) || 1);
+}
+
+/**
+ * Filter inputs by name, from `specs` ([{ name, label, choices?, any?, ...attributes }]: a
+ * select of `choices` ([{ value, label }], `any` the label of none chosen) or a text input),
+ * filled in from the address; a choice the select does not offer is left out.
+ */
+export function filterFields(query, specs) {
+  return Object.fromEntries(
+    specs.map(({ name, choices, any = null, ...attrs }) => {
+      const item = field({
+        name,
+        ...(choices ? { tag: 'select' } : { autocomplete: 'off' }),
+        ...attrs,
+      });
+      const value = query.get(name) || '';
+      if (choices) item.input.append(...options(choices, any));
+      if (!choices || choices.some((choice) => choice.value === value)) item.input.value = value;
+      return [name, item];
+    }),
+  );
+}
+
+/** The filters filled in, trimmed, by name. */
+export function filledIn(fields) {
+  const query = new URLSearchParams();
+  for (const [name, item] of Object.entries(fields)) {
+    const value = item.input.value.trim();
+    if (value) query.set(name, value);
+  }
+  return query;
+}
+
+/** A checkbox filter with its label, ticked when the address says `name=true`. */
+export function checkFilter(query, { id, name, label }) {
+  const input = h('input', { type: 'checkbox', id, name });
+  input.checked = query.get(name) === 'true';
+  const element = h('div', { class: 'check filters-check' }, input, h('label', { for: id }, label));
+  return { input, element };
+}
+
+/**
+ * The filters' form: `children`, then a button labelled `submit` (none when null).
+ * Submitting it calls `onSubmit()` rather than leaving the page.
+ */
+export function filterForm(
+  { label, role = null, submit = 'Filter', onSubmit = () => {} },
+  ...children
+) {
+  const form = h(
+    'form',
+    { class: 'filters', role, 'aria-label': label, novalidate: true },
+    children,
+    submit
+      ? h(
+          'div',
+          { class: 'filters-action' },
+          h('button', { type: 'submit', class: 'button button-primary' }, submit),
+        )
+      : null,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    onSubmit();
+  });
+  return form;
+}
+
+/**
+ * A paged list whose filters and page live in the address (`address`): `filters()` gives
+ * the filters as the address shows them, `apiFilters()` as `endpoint` takes them (the same
+ * unless said). The answer's `key` rows are shown in a table (`table`: caption, columns,
+ * rowAttrs), counted in a sentence of `noun`s (`none`, or `none()`, when there are none),
+ * `perPage` at a time. A failure is shown above the table and by the `fields` it names; a
+ * refusal (403) replaces the page.
+ *
+ * Returns { elements, reload(), first() }: `reload()` loads the page shown again, `first()`
+ * the first page; both resolve to false when the API refused the page.
+ */
+export function pagedList(
+  main,
+  ctx,
+  {
+    id,
+    label,
+    address,
+    endpoint,
+    key,
+    noun,
+    none,
+    table,
+    perPage = 25,
+    fields = {},
+    filters,
+    apiFilters = filters,
+  },
+) {
+  let page = pageFrom(ctx.query);
+  const summary = h('p', { class: 'muted', id, role: 'status' });
+  const errors = alertBox('error');
+  const results = h('div');
+
+  const load = async () => {
+    const shown = filters();
+    if (page > 1) shown.set('page', String(page));
+    const search = shown.toString();
+    window.history.replaceState(null, '', `${address}${search ? `?${search}` : ''}`);
+    const query = apiFilters();
+    query.set('page', String(page));
+    query.set('per_page', String(perPage));
+    const data = await api.get(`${endpoint}?${query}`);
+    if (!ctx.isCurrent()) return;
+    showMessage(errors, null);
+    for (const item of Object.values(fields)) item.setError(null);
+    setText(summary, countSentence(data, noun, typeof none === 'function' ? none() : none));
+    replaceChildren(results, data[key].length ? dataTable({ ...table, rows: data[key] }) : null);
+    pages.update(data.page, pageCount(data));
+  };
+  const reload = async () => {
+    try {
+      await load();
+    } catch (error) {
+      if (!ctx.isCurrent()) return false;
+      if (error.status === 403) {
+        refuse(main, ctx, error);
+        return false;
+      }
+      showMessage(errors, error);
+      showFieldErrors(error, fields);
+    }
+    return true;
+  };
+  const goTo = (wanted) => {
+    page = wanted;
+    return reload();
+  };
+  const pages = pager({ label, onPage: goTo });
+  return { elements: [summary, errors, results, pages.element], reload, first: () => goTo(1) };
 }

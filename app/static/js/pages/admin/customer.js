@@ -6,31 +6,22 @@ import { ApiError, api } from '../../lib/api.js';
 import { LIVE_SUBSCRIPTIONS, invoiceStanding } from '../../lib/billing.js';
 import { card, h, replaceChildren } from '../../lib/dom.js';
 import { isTransitional, money, regionName, statusBadge, timeElement } from '../../lib/format.js';
-import { breadcrumb, showMissing } from '../../lib/layout.js';
+import { breadcrumb } from '../../lib/layout.js';
 import { Poller } from '../../lib/poller.js';
 import { priorityBadge, ticketStatusBadge } from '../../lib/tickets.js';
 import {
   centsOf,
   changeText,
   consoleHeader,
-  dataTable,
-  guarded,
+  facts,
+  firstView,
   isAdmin,
-  listOrEmpty,
+  listTable,
   noticeBox,
+  numbered,
   reasonButton,
 } from './console.js';
 import { accountBadge, roleName } from './customers.js';
-
-function facts(pairs) {
-  return h(
-    'dl',
-    { class: 'facts' },
-    pairs
-      .filter(Boolean)
-      .map(([label, value]) => h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value))),
-  );
-}
 
 /** Who did something on this account: the customer, an operator, or the platform itself. */
 export function actorName(actorId, customerId) {
@@ -83,21 +74,15 @@ export default {
   async mount(main, ctx) {
     const id = ctx.params.id;
     const path = `/api/admin/customers/${id}`;
-    const fetchView = async () => {
-      try {
-        return /^\d+$/.test(id) ? await api.get(path) : null;
-      } catch (error) {
-        if (error.status === 404) return null;
-        throw error;
-      }
-    };
-    const first = await guarded(main, ctx, async () => ({ view: await fetchView() }));
-    if (!first || !ctx.isCurrent()) return;
-    if (!first.view) {
-      showMissing(main, ctx, 'Customer', 'There is no account with this number.');
-      return;
-    }
-    let view = first.view;
+    const fetchView = () => numbered(id, () => api.get(path));
+    let view = await firstView(
+      main,
+      ctx,
+      fetchView,
+      'Customer',
+      'There is no account with this number.',
+    );
+    if (!view) return;
     const admin = isAdmin(ctx.user);
     const notice = noticeBox();
     const header = h('div');
@@ -111,25 +96,21 @@ export default {
       if (!ctx.isCurrent()) return;
       render();
       notice.say(message);
-      notice.element.focus();
       poller.now();
     };
     const send = (url, body) => api.post(url, body);
 
     const machinesTable = () =>
-      listOrEmpty(view.machines, 'No machines.', (rows) =>
-        dataTable({
-          caption: 'Machines of the account',
-          columns: [
-            { label: 'Machine', head: true, cell: machineCell },
-            { label: 'Status', cell: statusCell },
-            { label: 'Address', cell: (m) => m.ip_address || '—' },
-            { label: 'Ordered', cell: (m) => timeElement(m.created_at) },
-          ],
-          rows,
-          rowAttrs: (m) => ({ dataset: { instanceId: m.id } }),
-        }),
-      );
+      listTable(view.machines, 'No machines.', {
+        caption: 'Machines of the account',
+        columns: [
+          { label: 'Machine', head: true, cell: machineCell },
+          { label: 'Status', cell: statusCell },
+          { label: 'Address', cell: (m) => m.ip_address || '—' },
+          { label: 'Ordered', cell: (m) => timeElement(m.created_at) },
+        ],
+        rowAttrs: (m) => ({ dataset: { instanceId: m.id } }),
+      });
 
     const suspension = () => {
       const { customer } = view;
@@ -294,112 +275,94 @@ export default {
         card({ id: 'machines-title', title: 'Machines' }, machinesBody),
         card(
           { id: 'subscriptions-title', title: 'Subscriptions', className: 'card-wide' },
-          listOrEmpty(view.subscriptions, 'No subscriptions.', (rows) =>
-            dataTable({
-              caption: 'Subscriptions',
-              columns: [
-                {
-                  label: 'Machine',
-                  head: true,
-                  cell: (s) =>
-                    h('a', { href: `/app/admin/machines/${s.instance_id}` }, `#${s.instance_id}`),
-                },
-                { label: 'Plan', cell: (s) => s.plan },
-                { label: 'Monthly', cell: (s) => money(s.amount_cents, s.currency) },
-                { label: 'State', cell: subscriptionState },
-                { label: 'Period ends', cell: (s) => timeElement(s.current_period_end) },
-                { label: 'Cancel', cell: (s) => cancelButtons(s) || '—' },
-              ],
-              rows,
-            }),
-          ),
+          listTable(view.subscriptions, 'No subscriptions.', {
+            caption: 'Subscriptions',
+            columns: [
+              {
+                label: 'Machine',
+                head: true,
+                cell: (s) =>
+                  h('a', { href: `/app/admin/machines/${s.instance_id}` }, `#${s.instance_id}`),
+              },
+              { label: 'Plan', cell: (s) => s.plan },
+              { label: 'Monthly', cell: (s) => money(s.amount_cents, s.currency) },
+              { label: 'State', cell: subscriptionState },
+              { label: 'Period ends', cell: (s) => timeElement(s.current_period_end) },
+              { label: 'Cancel', cell: (s) => cancelButtons(s) || '—' },
+            ],
+          }),
         ),
         card(
           { id: 'invoices-title', title: 'Invoices', className: 'card-wide' },
-          listOrEmpty(view.invoices, 'No invoices.', (rows) =>
-            dataTable({
-              caption: 'Invoices',
-              columns: [
-                { label: 'Invoice', head: true, cell: (i) => h('span', { class: 'mono' }, i.id) },
-                { label: 'Date', cell: (i) => timeElement(i.created_at) },
-                { label: 'Paid', cell: (i) => money(i.amount_paid_cents, i.currency) },
-                { label: 'Refunded', cell: (i) => money(i.amount_refunded_cents, i.currency) },
-                {
-                  label: 'Standing',
-                  cell: (i) => {
-                    const standing = invoiceStanding(i);
-                    return h('span', { class: `badge badge-${standing.tone}` }, standing.label);
-                  },
+          listTable(view.invoices, 'No invoices.', {
+            caption: 'Invoices',
+            columns: [
+              { label: 'Invoice', head: true, cell: (i) => h('span', { class: 'mono' }, i.id) },
+              { label: 'Date', cell: (i) => timeElement(i.created_at) },
+              { label: 'Paid', cell: (i) => money(i.amount_paid_cents, i.currency) },
+              { label: 'Refunded', cell: (i) => money(i.amount_refunded_cents, i.currency) },
+              {
+                label: 'Standing',
+                cell: (i) => {
+                  const standing = invoiceStanding(i);
+                  return h('span', { class: `badge badge-${standing.tone}` }, standing.label);
                 },
-                { label: 'Refund', cell: (i) => refundButton(i) || '—' },
-              ],
-              rows,
-              rowAttrs: (i) => ({ dataset: { invoice: i.id } }),
-            }),
-          ),
+              },
+              { label: 'Refund', cell: (i) => refundButton(i) || '—' },
+            ],
+            rowAttrs: (i) => ({ dataset: { invoice: i.id } }),
+          }),
         ),
         card(
           { id: 'tickets-title', title: 'Tickets' },
-          listOrEmpty(view.tickets, 'No tickets.', (rows) =>
-            dataTable({
-              caption: 'Support tickets',
-              columns: [
-                {
-                  label: 'Ticket',
-                  head: true,
-                  cell: (t) => h('a', { href: `/app/staff/tickets/${t.id}` }, t.subject),
-                },
-                { label: 'Priority', cell: (t) => priorityBadge(t.priority) },
-                { label: 'Status', cell: (t) => ticketStatusBadge(t.status) },
-              ],
-              rows,
-            }),
-          ),
+          listTable(view.tickets, 'No tickets.', {
+            caption: 'Support tickets',
+            columns: [
+              {
+                label: 'Ticket',
+                head: true,
+                cell: (t) => h('a', { href: `/app/staff/tickets/${t.id}` }, t.subject),
+              },
+              { label: 'Priority', cell: (t) => priorityBadge(t.priority) },
+              { label: 'Status', cell: (t) => ticketStatusBadge(t.status) },
+            ],
+          }),
         ),
         card(
           { id: 'tokens-title', title: 'API tokens' },
-          listOrEmpty(view.api_tokens, 'No live API tokens.', (rows) =>
-            dataTable({
-              caption: 'Live API tokens',
-              columns: [
-                { label: 'Token', head: true, cell: (t) => `${t.name} (${t.prefix}…)` },
-                { label: 'Last used', cell: (t) => timeElement(t.last_used_at, 'Never') },
-                { label: 'Revoke', cell: (t) => revoke('tokens', t, `the API token ${t.name}`) },
-              ],
-              rows,
-            }),
-          ),
+          listTable(view.api_tokens, 'No live API tokens.', {
+            caption: 'Live API tokens',
+            columns: [
+              { label: 'Token', head: true, cell: (t) => `${t.name} (${t.prefix}…)` },
+              { label: 'Last used', cell: (t) => timeElement(t.last_used_at, 'Never') },
+              { label: 'Revoke', cell: (t) => revoke('tokens', t, `the API token ${t.name}`) },
+            ],
+          }),
         ),
         card(
           { id: 'logins-title', title: 'Sign-ins' },
-          listOrEmpty(view.logins, 'Not signed in anywhere.', (rows) =>
-            dataTable({
-              caption: 'Live sign-ins',
-              columns: [
-                { label: 'Signed in', head: true, cell: (l) => timeElement(l.created_at) },
-                { label: 'Until', cell: (l) => timeElement(l.expires_at) },
-                { label: 'Remembered', cell: (l) => (l.remember ? 'Yes' : 'No') },
-                { label: 'Revoke', cell: (l) => revoke('logins', l, `sign-in #${l.id}`) },
-              ],
-              rows,
-            }),
-          ),
+          listTable(view.logins, 'Not signed in anywhere.', {
+            caption: 'Live sign-ins',
+            columns: [
+              { label: 'Signed in', head: true, cell: (l) => timeElement(l.created_at) },
+              { label: 'Until', cell: (l) => timeElement(l.expires_at) },
+              { label: 'Remembered', cell: (l) => (l.remember ? 'Yes' : 'No') },
+              { label: 'Revoke', cell: (l) => revoke('logins', l, `sign-in #${l.id}`) },
+            ],
+          }),
         ),
         card(
           { id: 'audit-title', title: 'Audit trail', className: 'card-wide' },
-          listOrEmpty(view.audit, 'Nothing recorded.', (rows) =>
-            dataTable({
-              caption: 'Audit trail of the account',
-              columns: [
-                { label: 'When', head: true, cell: (e) => timeElement(e.created_at) },
-                { label: 'Action', cell: (e) => h('span', { class: 'mono' }, e.action) },
-                { label: 'By', cell: (e) => actorName(e.actor_id, customer.id) },
-                { label: 'Reason', cell: (e) => e.reason || '—' },
-                { label: 'Change', cell: (e) => changeText(e.before, e.after) || '—' },
-              ],
-              rows,
-            }),
-          ),
+          listTable(view.audit, 'Nothing recorded.', {
+            caption: 'Audit trail of the account',
+            columns: [
+              { label: 'When', head: true, cell: (e) => timeElement(e.created_at) },
+              { label: 'Action', cell: (e) => h('span', { class: 'mono' }, e.action) },
+              { label: 'By', cell: (e) => actorName(e.actor_id, customer.id) },
+              { label: 'Reason', cell: (e) => e.reason || '—' },
+              { label: 'Change', cell: (e) => changeText(e.before, e.after) || '—' },
+            ],
+          }),
           isAdmin(ctx.user)
             ? h(
                 'p',

@@ -2,51 +2,38 @@
 // (staff) or abandon it (admins), with a reason.
 
 import { api } from '../../lib/api.js';
-import { h, replaceChildren, setText } from '../../lib/dom.js';
+import { h } from '../../lib/dom.js';
 import { timeElement } from '../../lib/format.js';
-import { alertBox, field, showMessage } from '../../lib/forms.js';
-import { countSentence, pageCount, pager } from '../../lib/pager.js';
-import { options } from '../../lib/tickets.js';
 import {
   consoleHeader,
-  dataTable,
+  filterFields,
+  filterForm,
   isAdmin,
   noticeBox,
-  pageFrom,
+  pagedList,
   reasonButton,
-  refuse,
 } from './console.js';
 import { jobBadge, jobKind } from './machine.js';
 
-const PER_PAGE = 25;
-const STATES = [
-  { value: 'failed', label: 'Failed, not yet handled' },
-  { value: 'stuck', label: 'Stuck now' },
+const FILTERS = [
+  {
+    name: 'state',
+    label: 'Show',
+    choices: [
+      { value: 'failed', label: 'Failed, not yet handled' },
+      { value: 'stuck', label: 'Stuck now' },
+    ],
+  },
 ];
 
 export default {
   title: 'Jobs',
   async mount(main, ctx) {
-    const state = field({ label: 'Show', tag: 'select', name: 'state' });
-    state.input.append(...options(STATES));
-    state.input.value = ctx.query.get('state') === 'stuck' ? 'stuck' : 'failed';
-    let page = pageFrom(ctx.query);
+    const { state } = filterFields(ctx.query, FILTERS);
     const notice = noticeBox();
-    const summary = h('p', { class: 'muted', id: 'jobs-summary', role: 'status' });
-    const errors = alertBox('error');
-    const results = h('div');
-    const pages = pager({
-      label: 'Job pages',
-      onPage: (wanted) => {
-        page = wanted;
-        reload();
-      },
-    });
-
     const done = (message) => async () => {
-      await reload();
+      await list.reload();
       notice.say(message);
-      notice.element.focus();
     };
     const actions = (job) =>
       h(
@@ -95,65 +82,25 @@ export default {
       { label: 'Act', cell: actions },
     ];
 
-    const load = async () => {
-      const query = new URLSearchParams({ state: state.input.value });
-      if (page > 1) query.set('page', String(page));
-      window.history.replaceState(null, '', `/app/admin/jobs?${query}`);
-      query.set('page', String(page));
-      query.set('per_page', String(PER_PAGE));
-      const data = await api.get(`/api/admin/jobs?${query}`);
-      if (!ctx.isCurrent()) return;
-      showMessage(errors, null);
-      const none = state.input.value === 'stuck' ? 'No job is stuck.' : 'No failed job waits.';
-      setText(summary, countSentence(data, 'job', none));
-      replaceChildren(
-        results,
-        data.jobs.length
-          ? dataTable({
-              caption: 'Jobs',
-              columns,
-              rows: data.jobs,
-              rowAttrs: (j) => ({ dataset: { jobId: j.id } }),
-            })
-          : null,
-      );
-      pages.update(data.page, pageCount(data));
-    };
-    const reload = async () => {
-      try {
-        await load();
-      } catch (error) {
-        if (!ctx.isCurrent()) return false;
-        if (error.status === 403) {
-          refuse(main, ctx, error);
-          return false;
-        }
-        showMessage(errors, error);
-      }
-      return true;
-    };
-    state.input.addEventListener('change', () => {
-      page = 1;
-      notice.clear();
-      reload();
+    const list = pagedList(main, ctx, {
+      id: 'jobs-summary',
+      label: 'Job pages',
+      address: '/app/admin/jobs',
+      endpoint: '/api/admin/jobs',
+      filters: () => new URLSearchParams({ state: state.input.value }),
+      key: 'jobs',
+      noun: 'job',
+      none: () => (state.input.value === 'stuck' ? 'No job is stuck.' : 'No failed job waits.'),
+      table: { caption: 'Jobs', columns, rowAttrs: (j) => ({ dataset: { jobId: j.id } }) },
     });
-    const form = h(
-      'form',
-      { class: 'filters', 'aria-label': 'Which jobs', novalidate: true },
-      state.element,
-    );
-    form.addEventListener('submit', (event) => event.preventDefault());
+    state.input.addEventListener('change', () => {
+      notice.clear();
+      list.first();
+    });
+    const form = filterForm({ label: 'Which jobs', submit: null }, state.element);
 
-    if (!(await reload()) || !ctx.isCurrent()) return;
+    if (!(await list.reload()) || !ctx.isCurrent()) return;
     ctx.setTitle('Jobs · Operator console');
-    main.append(
-      ...consoleHeader(ctx, 'Jobs'),
-      form,
-      notice.element,
-      summary,
-      errors,
-      results,
-      pages.element,
-    );
+    main.append(...consoleHeader(ctx, 'Jobs'), form, notice.element, ...list.elements);
   },
 };

@@ -5,15 +5,16 @@ import { api } from '../../lib/api.js';
 import { card, h, replaceChildren } from '../../lib/dom.js';
 import { isTransitional, osName, regionName, timeElement } from '../../lib/format.js';
 import { JOB_LABELS, isFinished } from '../../lib/jobs.js';
-import { breadcrumb, showMissing } from '../../lib/layout.js';
+import { breadcrumb } from '../../lib/layout.js';
 import { Poller } from '../../lib/poller.js';
 import {
   consoleHeader,
-  dataTable,
-  guarded,
+  facts,
+  firstView,
   isAdmin,
-  listOrEmpty,
+  listTable,
   noticeBox,
+  numbered,
   reasonButton,
 } from './console.js';
 import { statusCell } from './customer.js';
@@ -69,23 +70,19 @@ export default {
   async mount(main, ctx) {
     const id = ctx.params.id;
     const base = `/api/admin/instances/${id}`;
-    const fetchView = async () => {
-      if (!/^\d+$/.test(id)) return null;
-      try {
+    const fetchView = () =>
+      numbered(id, async () => {
         const [machine, jobs] = await Promise.all([api.get(base), api.get(`${base}/jobs`)]);
         return { machine, jobs: jobs.jobs };
-      } catch (error) {
-        if (error.status === 404) return null;
-        throw error;
-      }
-    };
-    const first = await guarded(main, ctx, async () => ({ view: await fetchView() }));
-    if (!first || !ctx.isCurrent()) return;
-    if (!first.view) {
-      showMissing(main, ctx, 'Machine', 'There is no machine with this number.');
-      return;
-    }
-    let view = first.view;
+      });
+    let view = await firstView(
+      main,
+      ctx,
+      fetchView,
+      'Machine',
+      'There is no machine with this number.',
+    );
+    if (!view) return;
     let shown = '';
     const notice = noticeBox();
     const header = h('div');
@@ -108,7 +105,6 @@ export default {
             notice.say(
               `${jobKind(result.job.kind)} of ${machine.name} started (job #${result.job.id}).`,
             );
-            notice.element.focus();
             poller.now();
           },
         }),
@@ -127,7 +123,7 @@ export default {
           actions: h('div', { class: 'button-row' }, actions(machine)),
         }),
       );
-      const facts = [
+      const details = [
         ['Status', statusCell(machine)],
         ['Owner', h('a', { href: `/app/admin/customers/${machine.user_id}` }, machine.owner_email)],
         ['Provider', `${machine.provider || '—'} ${machine.provider_id || ''}`.trim()],
@@ -141,33 +137,21 @@ export default {
       ];
       replaceChildren(
         content,
-        card(
-          { id: 'machine-title', title: 'Details' },
-          h(
-            'dl',
-            { class: 'facts' },
-            facts.map(([label, value]) =>
-              h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value)),
-            ),
-          ),
-        ),
+        card({ id: 'machine-title', title: 'Details' }, facts(details)),
         card(
           { id: 'jobs-title', title: 'Jobs', className: 'card-wide' },
-          listOrEmpty(jobs, 'No jobs yet.', (rows) =>
-            dataTable({
-              caption: 'Jobs of the machine, newest first',
-              columns: [
-                { label: 'Job', head: true, cell: (j) => `#${j.id} ${jobKind(j.kind)}` },
-                { label: 'State', cell: jobBadge },
-                { label: 'Error', cell: (j) => j.error || '—' },
-                { label: 'Attempts', numeric: true, cell: (j) => j.attempts },
-                { label: 'Started', cell: (j) => timeElement(j.created_at) },
-                { label: 'Finished', cell: (j) => timeElement(j.finished_at) },
-              ],
-              rows,
-              rowAttrs: (j) => ({ dataset: { jobId: j.id } }),
-            }),
-          ),
+          listTable(jobs, 'No jobs yet.', {
+            caption: 'Jobs of the machine, newest first',
+            columns: [
+              { label: 'Job', head: true, cell: (j) => `#${j.id} ${jobKind(j.kind)}` },
+              { label: 'State', cell: jobBadge },
+              { label: 'Error', cell: (j) => j.error || '—' },
+              { label: 'Attempts', numeric: true, cell: (j) => j.attempts },
+              { label: 'Started', cell: (j) => timeElement(j.created_at) },
+              { label: 'Finished', cell: (j) => timeElement(j.finished_at) },
+            ],
+            rowAttrs: (j) => ({ dataset: { jobId: j.id } }),
+          }),
         ),
       );
     };

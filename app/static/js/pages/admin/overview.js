@@ -6,21 +6,46 @@ import { card, h } from '../../lib/dom.js';
 import { dateTime, money, regionName, statusLabel } from '../../lib/format.js';
 import { JOB_LABELS } from '../../lib/jobs.js';
 import { priorityName } from '../../lib/tickets.js';
-import { dayLabel, trendChart } from '../../lib/trend-chart.js';
-import { consoleHeader, countsTable, dataTable, guarded, listOrEmpty } from './console.js';
+import { dayLabel } from '../../lib/svg.js';
+import { trendChart } from '../../lib/trend-chart.js';
+import { consoleHeader, countsTable, dataTable, facts, guarded, listTable } from './console.js';
 
 const HEALTH_TONES = { healthy: 'ok', degraded: 'warn', unhealthy: 'error' };
 const HEALTH_LABELS = { healthy: 'Healthy', degraded: 'Degraded', unhealthy: 'Unhealthy' };
 
-function facts(pairs) {
-  return h(
-    'dl',
-    { class: 'facts' },
-    pairs.map(([label, value]) =>
-      h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value)),
-    ),
-  );
-}
+// The machines counted each way, each its own table.
+const MACHINE_COUNTS = [
+  {
+    key: 'by_status',
+    heading: 'By status',
+    caption: 'Machines by status',
+    label: 'Status',
+    name: statusLabel,
+    empty: 'No machines.',
+  },
+  {
+    key: 'by_provider',
+    heading: 'By provider',
+    caption: 'Live machines by provider',
+    label: 'Provider',
+    empty: 'No live machines.',
+  },
+  {
+    key: 'by_region',
+    heading: 'By region',
+    caption: 'Live machines by region',
+    label: 'Region',
+    name: regionName,
+    empty: 'No live machines.',
+  },
+  {
+    key: 'by_plan',
+    heading: 'By plan',
+    caption: 'Live machines by plan',
+    label: 'Plan',
+    empty: 'No live machines.',
+  },
+];
 
 function count(value) {
   return Number(value || 0).toLocaleString('en-US');
@@ -98,21 +123,18 @@ function render(report, disposers) {
     ),
     card(
       { id: 'mrr-title', title: 'Monthly recurring revenue' },
-      listOrEmpty(report.mrr, 'No paying subscriptions.', (rows) =>
-        dataTable({
-          caption: 'Monthly recurring revenue by currency',
-          columns: [
-            { label: 'Currency', head: true, cell: (row) => row.currency.toUpperCase() },
-            {
-              label: 'Each month',
-              numeric: true,
-              cell: (row) => money(row.amount_cents, row.currency),
-            },
-            { label: 'Subscriptions', numeric: true, cell: (row) => count(row.subscriptions) },
-          ],
-          rows,
-        }),
-      ),
+      listTable(report.mrr, 'No paying subscriptions.', {
+        caption: 'Monthly recurring revenue by currency',
+        columns: [
+          { label: 'Currency', head: true, cell: (row) => row.currency.toUpperCase() },
+          {
+            label: 'Each month',
+            numeric: true,
+            cell: (row) => money(row.amount_cents, row.currency),
+          },
+          { label: 'Subscriptions', numeric: true, cell: (row) => count(row.subscriptions) },
+        ],
+      }),
       h('p', { class: 'muted small' }, 'From the billing mirror: paying subscriptions.'),
     ),
     card(
@@ -179,39 +201,13 @@ function render(report, disposers) {
       h(
         'div',
         { class: 'count-tables' },
-        h(
-          'div',
-          {},
-          h('h3', {}, 'By status'),
-          countsTable('Machines by status', 'Status', machines.by_status, {
-            name: statusLabel,
-            empty: 'No machines.',
-          }),
-        ),
-        h(
-          'div',
-          {},
-          h('h3', {}, 'By provider'),
-          countsTable('Live machines by provider', 'Provider', machines.by_provider, {
-            empty: 'No live machines.',
-          }),
-        ),
-        h(
-          'div',
-          {},
-          h('h3', {}, 'By region'),
-          countsTable('Live machines by region', 'Region', machines.by_region, {
-            name: regionName,
-            empty: 'No live machines.',
-          }),
-        ),
-        h(
-          'div',
-          {},
-          h('h3', {}, 'By plan'),
-          countsTable('Live machines by plan', 'Plan', machines.by_plan, {
-            empty: 'No live machines.',
-          }),
+        MACHINE_COUNTS.map(({ key, heading, caption, label, name, empty }) =>
+          h(
+            'div',
+            {},
+            h('h3', {}, heading),
+            countsTable(caption, label, machines[key], { name, empty }),
+          ),
         ),
       ),
       h('p', {}, h('a', { href: '/app/admin/machines' }, 'Every machine')),

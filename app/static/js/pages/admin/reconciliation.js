@@ -3,13 +3,9 @@
 // by the next pass, one at a time, with a reason. Admins only.
 
 import { api } from '../../lib/api.js';
-import { h, replaceChildren, setText } from '../../lib/dom.js';
+import { h } from '../../lib/dom.js';
 import { timeElement } from '../../lib/format.js';
-import { alertBox, showMessage } from '../../lib/forms.js';
-import { countSentence, pageCount, pager } from '../../lib/pager.js';
-import { consoleHeader, dataTable, noticeBox, pageFrom, reasonButton, refuse } from './console.js';
-
-const PER_PAGE = 25;
+import { checkFilter, consoleHeader, noticeBox, pagedList, reasonButton } from './console.js';
 
 function decision(finding) {
   if (finding.resolved_at) {
@@ -29,24 +25,15 @@ function decision(finding) {
 export default {
   title: 'Reconciliation',
   async mount(main, ctx) {
-    const all = h('input', { type: 'checkbox', id: 'findings-all', name: 'all' });
-    all.checked = ctx.query.get('all') === 'true';
-    let page = pageFrom(ctx.query);
-    const notice = noticeBox();
-    const summary = h('p', { class: 'muted', id: 'findings-summary', role: 'status' });
-    const errors = alertBox('error');
-    const results = h('div');
-    const pages = pager({
-      label: 'Finding pages',
-      onPage: (wanted) => {
-        page = wanted;
-        reload();
-      },
+    const all = checkFilter(ctx.query, {
+      id: 'findings-all',
+      name: 'all',
+      label: 'Show settled findings too',
     });
+    const notice = noticeBox();
     const decided = (message) => async () => {
-      await reload();
+      await list.reload();
       notice.say(message);
-      notice.element.focus();
     };
     const actions = (finding) => {
       if (finding.resolved_at || finding.decision) return '—';
@@ -108,61 +95,24 @@ export default {
       { label: 'Act', cell: actions },
     ];
 
-    const load = async () => {
-      const query = new URLSearchParams();
-      if (all.checked) query.set('all', 'true');
-      if (page > 1) query.set('page', String(page));
-      const shown = query.toString();
-      window.history.replaceState(null, '', `/app/admin/reconciliation${shown ? `?${shown}` : ''}`);
-      const asked = new URLSearchParams({
-        open: all.checked ? 'false' : 'true',
-        page: String(page),
-        per_page: String(PER_PAGE),
-      });
-      const data = await api.get(`/api/admin/reconciliation/findings?${asked}`);
-      if (!ctx.isCurrent()) return;
-      showMessage(errors, null);
-      setText(
-        summary,
-        countSentence(
-          data,
-          'finding',
-          all.checked ? 'No findings yet.' : 'Nothing waits for a decision.',
-        ),
-      );
-      replaceChildren(
-        results,
-        data.findings.length
-          ? dataTable({
-              caption: 'Findings',
-              columns,
-              rows: data.findings,
-              rowAttrs: (f) => ({ dataset: { finding: f.id } }),
-            })
-          : null,
-      );
-      pages.update(data.page, pageCount(data));
-    };
-    const reload = async () => {
-      try {
-        await load();
-      } catch (error) {
-        if (!ctx.isCurrent()) return false;
-        if (error.status === 403) {
-          refuse(main, ctx, error);
-          return false;
-        }
-        showMessage(errors, error);
-      }
-      return true;
-    };
-    all.addEventListener('change', () => {
-      page = 1;
+    const list = pagedList(main, ctx, {
+      id: 'findings-summary',
+      label: 'Finding pages',
+      address: '/app/admin/reconciliation',
+      endpoint: '/api/admin/reconciliation/findings',
+      filters: () => new URLSearchParams(all.input.checked ? { all: 'true' } : {}),
+      apiFilters: () => new URLSearchParams({ open: all.input.checked ? 'false' : 'true' }),
+      key: 'findings',
+      noun: 'finding',
+      none: () => (all.input.checked ? 'No findings yet.' : 'Nothing waits for a decision.'),
+      table: { caption: 'Findings', columns, rowAttrs: (f) => ({ dataset: { finding: f.id } }) },
+    });
+    all.input.addEventListener('change', () => {
       notice.clear();
-      reload();
+      list.first();
     });
 
-    if (!(await reload()) || !ctx.isCurrent()) return;
+    if (!(await list.reload()) || !ctx.isCurrent()) return;
     ctx.setTitle('Reconciliation · Operator console');
     main.append(
       ...consoleHeader(ctx, 'Reconciliation', {
@@ -170,17 +120,9 @@ export default {
           'Machines of ours at a provider that no instance owns, kept by a guard for a ' +
           'person to decide.',
       }),
-      h(
-        'div',
-        { class: 'check filters-check' },
-        all,
-        h('label', { for: all.id }, 'Show settled findings too'),
-      ),
+      all.element,
       notice.element,
-      summary,
-      errors,
-      results,
-      pages.element,
+      ...list.elements,
     );
   },
 };
