@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -
 PIP_COMPILE = $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links $(ARGS)
 
-.PHONY: run test soak lint install lock wheel clean bench bench-provisioning bench-scans bench-api \
-	bench-actions bench-dashboard bench-passwords
+.PHONY: run test soak cluster lint install lock wheel clean bench bench-provisioning bench-scans bench-api \
+	bench-actions bench-dashboard bench-passwords bench-console
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || \
@@ -19,7 +19,20 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(VENV)/bin/pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# The dashboard's bundles (app/static/build), built with the esbuild pinned in
+# package-lock.json whenever a source under app/static changes (devtools/build_assets.py).
+ASSETS := app/static/build/manifest.json
+ASSET_SOURCES := $(shell find app/static/js app/static/css app/static/img -type f)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --ignore-scripts --no-audit --no-fund
+
+$(ASSETS): $(STAMP) node_modules/.package-lock.json devtools/build_assets.py $(ASSET_SOURCES)
+	$(VENV)/bin/python -m devtools.build_assets
+
+install: $(STAMP) $(ASSETS)
 
 # After changing a dependency in pyproject.toml: pin the runtime's whole tree
 # (requirements.lock, what a production host installs) and the development tree on top of it.
@@ -28,8 +41,10 @@ lock: install
 	$(PIP_COMPILE) -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) --extra local --extra dev -c requirements.lock -o $(LOCK) pyproject.toml
 
-# The wheel (and source archive) an operator installs: dist/nemordp-<version>-py3-none-any.whl.
+# The wheel (and source archive) an operator installs: dist/nemordp-<version>-py3-none-any.whl,
+# with the dashboard's bundles built afresh.
 wheel: install
+	$(VENV)/bin/python -m devtools.build_assets
 	$(VENV)/bin/python -m build --outdir dist .
 
 run: install
@@ -43,7 +58,11 @@ test: install
 soak: install
 	@devtools/soak.sh
 
-bench: bench-api bench-actions bench-dashboard bench-passwords bench-provisioning bench-scans
+cluster: install
+	@devtools/cluster.sh $(ARGS)
+
+bench: bench-api bench-actions bench-dashboard bench-passwords bench-provisioning bench-scans \
+	bench-console
 
 bench-provisioning: install
 	@devtools/bench.sh bench/provisioning_scale.py $(ARGS)
@@ -62,6 +81,11 @@ bench-dashboard: install
 
 bench-passwords: install
 	@devtools/bench.sh bench/password_change.py $(ARGS)
+
+bench-console: install
+	@test -x /usr/sbin/xrdp || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xrdp; }
+	@devtools/bench.sh bench/console.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

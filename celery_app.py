@@ -7,8 +7,6 @@ from typing import Any
 
 from celery.signals import worker_process_init
 from kombu.transport import redis as kombu_redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from app import create_app, task_names
 from app.extensions import db
@@ -20,6 +18,7 @@ celery.conf.include = [
     "tasks.email",
     "tasks.provisioning",
     "tasks.instances",
+    "tasks.snapshots",
     "tasks.accounts",
     "tasks.billing",
     "tasks.periodic",
@@ -27,15 +26,10 @@ celery.conf.include = [
 ]
 # Exactly one scheduler: beat keeps its schedule in Redis and holds a lock there; a second
 # beat process waits for the lock instead of firing the same entries again. Beat rides out
-# a Redis outage (`app.beat`); each of its Redis calls is bounded and tried at most twice.
+# a Redis outage (`app.beat`); each of its Redis calls is bounded and tried at most twice
+# (its client: `app.beat.use_platform_redis`).
 celery.conf.update(
     beat_scheduler="app.beat:OutageProofScheduler",
-    redbeat_redis_url=flask_app.config["CELERY_BROKER_URL"],
-    redbeat_redis_options={
-        "socket_connect_timeout": flask_app.config["REDIS_CONNECT_TIMEOUT"],
-        "socket_timeout": flask_app.config["REDIS_SOCKET_TIMEOUT"],
-        "retry": Retry(NoBackoff(), 1),
-    },
     redbeat_key_prefix=flask_app.config["BEAT_KEY_PREFIX"],
     redbeat_lock_timeout=flask_app.config["BEAT_LOCK_TIMEOUT"],
     beat_max_loop_interval=flask_app.config["BEAT_MAX_LOOP_INTERVAL"],

@@ -5,7 +5,9 @@ A value comes from the process environment, else from the ``.env`` file (the one
 named one, so the suite never depends on a local file), else from the defaults below. A
 secret may instead be given as ``<NAME>_FILE``, the path of a file holding it (systemd
 credentials, container secrets). A value of the wrong type or out of range stops start-up
-with a message naming the setting: `load()` raises `SettingsError`.
+with a message naming the setting: `load()` raises `SettingsError`. Each provider's own
+settings (API URL, credentials, throttle) are declared by its client
+(`ProviderClient.settings`, found by `workers.providers.registry`) and added here.
 
 `config.py` turns these into the Flask configuration of each environment; `flask config
 show` prints the settings in effect (secrets masked) and `flask config example` writes
@@ -16,24 +18,28 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import (
+    AfterValidator,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     ValidationError,
-    field_validator,
+    create_model,
 )
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workers.providers import registry
+from workers.providers.base import ProviderClient, ProviderSetting
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -51,8 +57,24 @@ class SettingsError(RuntimeError):
     """The settings cannot be used; the message names each setting at fault."""
 
 
-class Settings(BaseSettings):
-    """The settings and their defaults; the classes below change a few defaults per environment."""
+def _rate_limit(value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            "not a rate limit: write it like '10 per minute; 100 per hour' or '25/second'"
+        ) from None
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+
+
+class _CommonSettings(BaseSettings):
+    """The settings up to the providers'; each provider's client declares its own
+    (`ProviderClient.settings`), which come next, then those of `Settings`."""
 
     model_config = SettingsConfigDict(
         case_sensitive=True,
@@ -95,10 +117,18 @@ class Settings(BaseSettings):
     DB_POOL_RECYCLE: int = Field(
         3600, description="Seconds after which a pooled connection is replaced (-1: never)."
     )
+    DB_PREPARED_STATEMENTS: bool = Field(
+        True,
+        description="Whether psycopg prepares statements run often; false behind PgBouncer in "
+        "transaction mode before 1.21 or without max_prepared_statements.",
+    )
 
     REDIS_URL: str = Field(
         "redis://127.0.0.1:6379/0",
-        description="Redis: Celery's broker and result store, cache, rate limits, beat.",
+        description="Redis: Celery's broker and result store, cache, rate limits, beat. "
+        "redis://[[user]:password@]host[:port][/db], rediss:// for TLS, or through Sentinels: "
+        "redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db] "
+        "(rediss+sentinel:// for TLS); the other Redis URLs take the same forms.",
         json_schema_extra=URL_WITH_PASSWORD,
     )
     CELERY_BROKER_URL: str = Field(
@@ -122,6 +152,23 @@ class Settings(BaseSettings):
     )
     REDIS_SOCKET_TIMEOUT: PositiveFloat = Field(
         1.0, description="Seconds one Redis command may take."
+    )
+    REDIS_SENTINEL_PASSWORD: str = Field(
+        "",
+        description="Password of the Sentinels of a redis+sentinel:// URL (empty: none; the "
+        "URL's password is the master's).",
+        json_schema_extra=SECRET,
+    )
+    REDIS_TLS_CA_PATH: str = Field(
+        "",
+        description="CA certificates that check a rediss:// server's certificate (empty: the "
+        "system's).",
+    )
+    REDIS_TLS_CERT_PATH: str = Field(
+        "", description="Client certificate sent to a rediss:// server (empty: none)."
+    )
+    REDIS_TLS_KEY_PATH: str = Field(
+        "", description="Private key of REDIS_TLS_CERT_PATH (empty: in that file)."
     )
 
     MAX_CONTENT_LENGTH: PositiveInt = Field(
@@ -157,31 +204,43 @@ class Settings(BaseSettings):
         "ops@nemordp.local", description="Where alerts and urgent tickets are e-mailed."
     )
 
-    VULTR_API_URL: str = Field("https://api.vultr.com/v2", description="Vultr API v2.")
-    VULTR_API_KEY: str = Field("", description="Vultr API key.", json_schema_extra=SECRET)
-    VULTR_RATE_LIMIT: str = Field(
-        "25/second",
-        description="Throttle of Vultr calls, shared by every worker (Vultr allows 30/s).",
-    )
-    CONTABO_API_URL: str = Field("https://api.contabo.com/v1", description="Contabo API v1.")
-    CONTABO_AUTH_URL: str = Field(
-        "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token",
-        description="Contabo's OAuth2 token endpoint.",
-    )
-    CONTABO_CLIENT_ID: str = Field("", description="Contabo OAuth2 client id.")
-    CONTABO_CLIENT_SECRET: str = Field(
-        "", description="Contabo OAuth2 client secret.", json_schema_extra=SECRET
-    )
-    CONTABO_API_USER: str = Field("", description="Contabo API user (an e-mail address).")
-    CONTABO_API_PASSWORD: str = Field(
-        "", description="Contabo API password.", json_schema_extra=SECRET
-    )
-    CONTABO_RATE_LIMIT: str = Field(
-        "10/second",
-        description="Throttle of Contabo calls, shared by every worker (Contabo publishes "
-        "no limit: a cautious guess).",
-    )
     PROVIDER_TIMEOUT: PositiveFloat = Field(10.0, description="Seconds per provider request.")
+
+
+def provider_fields(clients: Iterable[type[ProviderClient]]) -> dict[str, Any]:
+    """The settings the clients declare, as fields of a settings class. Each name starts
+    with its provider's, so none can take the place of another setting."""
+    fields: dict[str, Any] = {}
+    for client in clients:
+        for setting in client.settings:
+            prefix = f"{client.name.upper()}_"
+            if not setting.name.startswith(prefix):
+                raise ValueError(f"{setting.name}: {client.title}'s settings start with {prefix}")
+            fields[setting.name] = _field(setting)
+    return fields
+
+
+def _field(setting: ProviderSetting) -> tuple[Any, Any]:
+    """The setting as `create_model` takes a field: its type and its ``Field``."""
+    extra = SECRET if setting.secret else None
+    info = Field(setting.default, description=setting.description, json_schema_extra=extra)
+    return RateLimit if setting.rate_limit else str, info
+
+
+# The providers' settings are found at run time, between the common ones and the rest (the
+# order of `flask config show` and .env.example); the type checker sees the common ones.
+if TYPE_CHECKING:
+    _WithProviders = _CommonSettings
+else:
+    _WithProviders = create_model(
+        "_WithProviders",
+        __base__=_CommonSettings,
+        **provider_fields(registry.CLIENT_CLASSES.values()),
+    )
+
+
+class Settings(_WithProviders):
+    """Every setting and its default; the classes below change a few defaults per environment."""
 
     STRIPE_SECRET_KEY: str = Field(
         "",
@@ -248,8 +307,25 @@ class Settings(BaseSettings):
     RDP_PROBE_TIMEOUT: PositiveFloat = Field(
         3.0, description="Seconds the Remote Desktop probe waits."
     )
+    CONSOLE_URL: str = Field(
+        "/console/",
+        description="Where browsers reach the console gateway's WebSocket: a path on this "
+        "site (nginx forwards it) or a ws:// or wss:// address.",
+    )
+    CONSOLE_BIND: str = Field(
+        "127.0.0.1:8765", description="host:port the console gateway listens on."
+    )
+    CONSOLE_TICKET_SECONDS: PositiveInt = Field(
+        30, description="Seconds a console ticket may wait to be used (once)."
+    )
+    CONSOLE_IDLE_SECONDS: PositiveInt = Field(
+        900, description="A console with no keyboard or mouse input this long is closed."
+    )
+    CONSOLE_CONNECT_TIMEOUT: PositiveFloat = Field(
+        15.0, description="Seconds the gateway waits for a machine's Remote Desktop logon."
+    )
     PROVIDER_RETRY_MAX: NonNegativeInt = Field(
-        8, description="Retries of a transient provider or Stripe failure."
+        8, description="Retries of a transient provider, Stripe or SMTP failure."
     )
     PROVIDER_RETRY_BASE: PositiveFloat = Field(
         2.0, description="Base of the exponential retry backoff, seconds (with jitter)."
@@ -377,15 +453,15 @@ class Settings(BaseSettings):
         4, description="Orders that must have ended in the window before the rate counts."
     )
 
-    RATELIMIT_GLOBAL: str = Field(
+    RATELIMIT_GLOBAL: RateLimit = Field(
         "100 per minute",
         description="Every route, per client (account, else address) and route group.",
     )
-    RATELIMIT_AUTH_PER_ADDRESS: str = Field(
+    RATELIMIT_AUTH_PER_ADDRESS: RateLimit = Field(
         "10 per minute; 100 per hour",
         description="Routes that check a password or a code, per address.",
     )
-    RATELIMIT_AUTH_PER_ACCOUNT: str = Field(
+    RATELIMIT_AUTH_PER_ACCOUNT: RateLimit = Field(
         "5 per minute; 30 per hour",
         description="Routes that check a password or a code, per account.",
     )
@@ -436,25 +512,6 @@ class Settings(BaseSettings):
     )
     CACHE_TTL: PositiveInt = Field(300, description="Seconds a cache entry lives.")
 
-    @field_validator(
-        "VULTR_RATE_LIMIT",
-        "CONTABO_RATE_LIMIT",
-        "RATELIMIT_GLOBAL",
-        "RATELIMIT_AUTH_PER_ADDRESS",
-        "RATELIMIT_AUTH_PER_ACCOUNT",
-    )
-    @classmethod
-    def _rate_limit(cls, value: str) -> str:
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError:
-            raise ValueError(
-                "not a rate limit: write it like '10 per minute; 100 per hour' or '25/second'"
-            ) from None
-        return value
-
 
 class DevelopmentSettings(Settings):
     LOG_JSON: bool = False
@@ -468,9 +525,9 @@ class TestSettings(Settings):
     INSTALL_ID: str = "test"
     # The suite signs up hundreds of customers from 127.0.0.1: the limiter stays on, with
     # limits no test reaches; tests/hardening checks the production numbers.
-    RATELIMIT_GLOBAL: str = "100000 per minute"
-    RATELIMIT_AUTH_PER_ADDRESS: str = "100000 per minute"
-    RATELIMIT_AUTH_PER_ACCOUNT: str = "1000 per minute"
+    RATELIMIT_GLOBAL: RateLimit = "100000 per minute"
+    RATELIMIT_AUTH_PER_ADDRESS: RateLimit = "100000 per minute"
+    RATELIMIT_AUTH_PER_ACCOUNT: RateLimit = "1000 per minute"
 
 
 class ProductionSettings(Settings):
@@ -485,7 +542,7 @@ SECTIONS = {
     "REDIS_URL": "Redis and Celery",
     "MAX_CONTENT_LENGTH": "Web",
     "MAIL_SERVER": "Mail",
-    "VULTR_API_URL": "Providers",
+    "PROVIDER_TIMEOUT": "Providers",
     "STRIPE_SECRET_KEY": "Billing (Stripe)",
     "PROVISION_DEADLINE_SECONDS": "Provisioning and actions",
     "USAGE_POLL_INTERVAL": "Scheduled work",
@@ -512,7 +569,10 @@ def is_secret(name: str) -> bool:
 
 def from_file_allowed(name: str) -> bool:
     """Whether the setting may be given as ``<NAME>_FILE``."""
-    field = Settings.model_fields[name]
+    return _from_file(Settings.model_fields[name])
+
+
+def _from_file(field: FieldInfo) -> bool:
     return _flag(field, "secret") or _flag(field, "url_with_password")
 
 
@@ -539,9 +599,9 @@ def given(path: Path | None) -> dict[str, str]:
 def _from_files(settings_class: type[Settings], values: Mapping[str, str]) -> dict[str, str]:
     """The secrets given as ``<NAME>_FILE``: each file's content, stripped."""
     found: dict[str, str] = {}
-    for name in settings_class.model_fields:
+    for name, field in settings_class.model_fields.items():
         path = values.get(f"{name}_FILE")
-        if not path or not from_file_allowed(name):
+        if not path or not _from_file(field):
             continue
         if values.get(name):
             raise SettingsError(f"{name} and {name}_FILE are both set: keep one")

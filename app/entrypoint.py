@@ -2,10 +2,11 @@
 
 ``nemordp web``, ``worker``, ``beat`` and ``flower`` start the platform's processes: gunicorn
 serving ``wsgi:app`` with `app.gunicorn_config`, and Celery's worker, beat and Flower with
-``celery_app``. What follows the name goes to the server as it is (``nemordp web --bind
-127.0.0.1:8000 --workers 4``, ``nemordp worker -Q periodic``, ``nemordp web --help``). Every
-other command is the Flask CLI of the platform's app: ``nemordp db upgrade``, ``nemordp
-catalog load``, ``nemordp keys …``.
+``celery_app``; ``nemordp console-gateway`` runs the console's WebSocket server
+(`app.console.gateway`). What follows the name goes to the server as it is (``nemordp web
+--bind 127.0.0.1:8000 --workers 4``, ``nemordp worker -Q periodic``, ``nemordp web
+--help``). Every other command is the Flask CLI of the platform's app: ``nemordp db
+upgrade``, ``nemordp catalog load``, ``nemordp keys …``.
 
 A server replaces this process (exec) rather than running under it, so the supervisor's
 signals reach gunicorn or Celery directly, as if it had started them itself.
@@ -75,5 +76,24 @@ def flower(args: tuple[str, ...]) -> NoReturn:
     _exec_module("celery", "--app", "celery_app", "flower", *args)
 
 
+@cli.command("console-gateway")
+@click.option("--bind", default=None, help="host:port (default: CONSOLE_BIND).")
+def console_gateway(bind: str | None) -> None:
+    """The console gateway: the desktop in the browser, over WebSockets."""
+    import asyncio
+
+    from flask import current_app
+
+    from app.console.gateway import run
+
+    host, _, port = (bind or current_app.config["CONSOLE_BIND"]).rpartition(":")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    asyncio.run(run(app, host, int(port)))
+
+
 def main() -> None:
     cli.main(prog_name="nemordp")
+
+
+if __name__ == "__main__":  # python -m app.entrypoint, as the stack launcher runs it
+    main()

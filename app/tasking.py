@@ -8,13 +8,22 @@ from celery import Celery, Task
 from flask import Flask
 from kombu import Queue
 
-QUEUES = ("default", "provisioning", "billing", "email", "periodic")
+from app import redis_client, task_names
+from app.beat import use_platform_redis
+
+QUEUES = ("default", "actions", "provisioning", "checks", "billing", "email", "periodic")
 
 # Tasks are named "<area>.<action>"; the area picks the queue, so a slow provider
-# never starves e-mail or webhooks.
+# never starves e-mail or webhooks. What a customer asked of an existing machine (power
+# actions, terminate, a plan change) has a queue of its own, never behind orders; so have
+# the status rounds and snapshot polls, which watch work in flight, never behind a burst of
+# orders.
 TASK_ROUTES = {
+    task_names.CHECK_MACHINES: {"queue": "checks"},
+    task_names.CHECK_SNAPSHOT: {"queue": "checks"},
+    task_names.CHANGE_PLAN: {"queue": "actions"},
     "provisioning.*": {"queue": "provisioning"},
-    "instances.*": {"queue": "provisioning"},
+    "instances.*": {"queue": "actions"},
     "billing.*": {"queue": "billing"},
     "email.*": {"queue": "email"},
     "periodic.*": {"queue": "periodic"},
@@ -29,14 +38,9 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask)
-    connect_timeout, socket_timeout = (
-        app.config["REDIS_CONNECT_TIMEOUT"],
-        app.config["REDIS_SOCKET_TIMEOUT"],
-    )
-    redis_timeouts = {"socket_connect_timeout": connect_timeout, "socket_timeout": socket_timeout}
     celery.conf.update(
-        broker_url=app.config["CELERY_BROKER_URL"],
-        result_backend=app.config["CELERY_RESULT_BACKEND"],
+        # Broker and result store (Sentinel, TLS, timeouts) as the one Redis factory says.
+        **redis_client.celery_settings(app.config),
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -61,20 +65,11 @@ def celery_init_app(app: Flask) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         # A request must not hang on a dead broker: one more try (a connection a Redis
         # restart left stale), each bounded; work not sent is re-sent later (the sweeper).
-        broker_connection_timeout=connect_timeout,
+        broker_connection_timeout=app.config["REDIS_CONNECT_TIMEOUT"],
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-        broker_transport_options={
-            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
-            **redis_timeouts,
-        },
-        redis_socket_connect_timeout=connect_timeout,
-        redis_socket_timeout=socket_timeout,
-        result_backend_transport_options={
-            "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
-            **redis_timeouts,
-        },
         timezone="UTC",
     )
+    use_platform_redis(celery, app.config)
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

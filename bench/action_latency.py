@@ -10,6 +10,14 @@ in turn, visited again only after ``machines / rate`` seconds. The emulators log
 call arrived (``/_emulator/call-log``); each action is matched to its machine's first call
 of that kind after the 202.
 
+Actions are spread within the providers' limits: ``--vultr-share`` of them go to Vultr
+(client limit VULTR_RATE_LIMIT, 25/s), the rest to Contabo (``--contabo-limit``, which
+publishes none); both shares are printed against their limits. As in production, the
+actions queue has a worker of its own (``--action-pool``, ``--action-concurrency``), the
+other queues (orders, the status rounds watching the machines until they get there)
+theirs. The delay is compared between the first and the last ten seconds of sending: a
+backlog shows as growth.
+
     make bench-actions       # or: .venv/bin/python bench/action_latency.py --help
 """
 
@@ -47,7 +55,8 @@ from bench.stack import (  # noqa: E402
     wait_http,
 )
 
-AIM_P95_MS = 100.0  # an action reaches the provider within a tenth of a second
+AIM_P95_MS = 500.0  # an action reaches the provider within half a second
+WINDOW_SECONDS = 10.0  # the first and the last this many seconds are compared
 CYCLE = ("stop", "start", "restart")
 # The emulators' operation names for each action (Vultr, Contabo).
 OPERATIONS = {
@@ -158,6 +167,20 @@ def record_machines(
     ]
 
 
+def interleaved(machines: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str, str]]:
+    """The machines in the order the actions visit them: the providers mixed evenly, so
+    each gets its share of the rate at every moment, not all of it in turn."""
+    by_provider: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+    for machine in machines:
+        by_provider[machine[1]].append(machine)
+    placed = [
+        ((n + 0.5) / len(listed), machine)
+        for listed in by_provider.values()
+        for n, machine in enumerate(listed)
+    ]
+    return [machine for _, machine in sorted(placed, key=lambda p: p[0])]
+
+
 # -- the load ------------------------------------------------------------------------------
 async def send_actions(
     base: str, machines: list[tuple[int, str, str, str]], rate: float, duration: float
@@ -232,10 +255,11 @@ def accepted_jobs(database_url: str) -> list[tuple[str, str, str, float]]:
 def latencies(
     jobs: list[tuple[str, str, str, float]],
     calls: dict[tuple[str, str], list[tuple[float, str]]],
-) -> tuple[dict[str, list[float]], int]:
-    """Milliseconds from each accepted action (its job's creation) to its provider call, by
-    provider; and how many accepted actions never reached the provider."""
-    by_provider: dict[str, list[float]] = defaultdict(list)
+) -> tuple[dict[str, list[tuple[float, float]]], int]:
+    """(202 time, milliseconds from it to the provider call) of each accepted action (its
+    job's creation), by provider; and how many accepted actions never reached the
+    provider."""
+    by_provider: dict[str, list[tuple[float, float]]] = defaultdict(list)
     missing = 0
     for provider, provider_id, kind, created in jobs:
         made = sorted(
@@ -246,8 +270,25 @@ def latencies(
         if not made:
             missing += 1
             continue
-        by_provider[provider].append((made[0] - created) * 1000)
+        by_provider[provider].append((created, (made[0] - created) * 1000))
     return by_provider, missing
+
+
+def queue_waits(database_url: str) -> list[float]:
+    """Milliseconds from each action's 202 (its job row) to its task starting (a worker
+    took it from the actions queue)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT extract(epoch FROM started_at - created_at) * 1000 FROM jobs"
+                " WHERE kind IN ('stop', 'start', 'restart') AND started_at IS NOT NULL"
+            )
+        ).all()
+    engine.dispose()
+    return [float(ms) for (ms,) in rows]
 
 
 def job_outcomes(database_url: str) -> dict[str, int]:
@@ -270,12 +311,24 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="actions a second")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--machines", type=int, default=1500)
-    parser.add_argument("--vultr-share", type=float, default=0.2)
+    parser.add_argument("--vultr-share", type=float, default=0.4)
+    parser.add_argument(
+        "--contabo-limit", default="40/second", help="CONTABO_RATE_LIMIT for the run"
+    )
     parser.add_argument("--customers", type=int, default=20)
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--web-threads", type=int, default=8, help="threads per worker")
-    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Celery workers on the queues but actions"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="threads per worker")
+    parser.add_argument("--action-pool", default="threads", choices=("threads", "prefork"))
+    parser.add_argument(
+        "--action-concurrency",
+        type=int,
+        default=16,
+        help="the actions worker's threads or processes (deploy/workers/actions.env)",
+    )
     parser.add_argument("--status-interval", type=float, default=5.0)
     parser.add_argument("--drain", type=float, default=20.0, help="seconds to let jobs end")
     args = parser.parse_args()
@@ -289,6 +342,7 @@ def main() -> None:
         {
             "STATUS_CHECK_INTERVAL": str(args.status_interval),
             "PROVIDER_TIMEOUT": "10",
+            "CONTABO_RATE_LIMIT": args.contabo_limit,
         }
     )
     os.environ.update(env)
@@ -317,20 +371,25 @@ def main() -> None:
         httpx.post(vultr_admin, json={"rate_limit_per_second": 0}).raise_for_status()
         made = create_machines(args.machines, args.vultr_share)
         httpx.post(vultr_admin, json={"rate_limit_per_second": 30}).raise_for_status()
-        machines = record_machines(made, args.customers)
+        machines = interleaved(record_machines(made, args.customers))
         print(f"{len(machines)} machines made and recorded in {time.monotonic() - began:.0f} s")
 
         stack.web(ports["web"], args.web_workers, args.web_threads)
+        from app.tasking import QUEUES
+
+        others = [queue for queue in QUEUES if queue != "actions"]
         for i in range(args.workers):
-            stack.worker(f"actions{i}", args.concurrency)
+            stack.worker(f"others{i}", args.concurrency, queues=others)
+        stack.worker("actions", args.action_concurrency, args.action_pool, queues=["actions"])
         base = f"http://127.0.0.1:{ports['web']}"
         wait_http(f"{base}/api/support/faq")
-        wait_for_workers(args.workers)
+        wait_for_workers(args.workers + 1)
 
         actions = asyncio.run(send_actions(base, machines, args.rate, args.duration))
         time.sleep(args.drain)
         calls = provider_calls(ports)
-        report(args, actions, accepted_jobs(database_url), calls, job_outcomes(database_url))
+        jobs = accepted_jobs(database_url)
+        report(args, actions, jobs, calls, job_outcomes(database_url), queue_waits(database_url))
     finally:
         stack.stop()
 
@@ -341,6 +400,7 @@ def report(
     jobs: list[tuple[str, str, str, float]],
     calls: dict[tuple[str, str], list[tuple[float, str]]],
     states: dict[str, int],
+    waits: list[float],
 ) -> None:
     accepted = [a for a in actions if a.status == 202]
     refused: dict[int, int] = defaultdict(int)
@@ -358,23 +418,49 @@ def report(
         f"API answer (from when due) p50 {statistics.median(api_ms):.0f} ms,"
         f" p95 {percentile(api_ms, 95):.0f} ms"
     )
-    everything = [ms for values in by_provider.values() for ms in values]
-    for name, values in [*sorted(by_provider.items()), ("all", everything)]:
-        if not values:
+    everything = [timed for values in by_provider.values() for timed in values]
+    for name, timed in [*sorted(by_provider.items()), ("all", everything)]:
+        if not timed:
             continue
+        values = [ms for _, ms in timed]
         p95 = percentile(values, 95)
         print(
             f"202 (job row) to provider call, {name:<8} n {len(values):>5}  p50"
             f" {statistics.median(values):>6.0f} ms  p95 {p95:>6.0f} ms  max"
             f" {max(values):>6.0f} ms  p95/{AIM_P95_MS:.0f} ms aim {p95 / AIM_P95_MS:.2f}"
         )
+    if waits:
+        print(
+            f"of which queue wait (202 to task start) p50 {statistics.median(waits):.0f} ms,"
+            f" p95 {percentile(waits, 95):.0f} ms"
+        )
+    if everything:
+        print(growth(everything))
+    for provider in ("vultr", "contabo"):
+        share = args.vultr_share if provider == "vultr" else 1 - args.vultr_share
+        limit = args.contabo_limit if provider == "contabo" else "25/second (VULTR_RATE_LIMIT)"
+        print(f"offered to {provider:<8} {args.rate * share:.1f} actions/s; client limit {limit}")
     print(f"machine: {machine_load()} at the end of the run")
     print(f"accepted but no provider call seen  {missing}")
     print(f"jobs by state after {args.drain:.0f} s  {states}")
     print(
         f"stack: gunicorn {args.web_workers} workers x {args.web_threads} threads;"
-        f" Celery {args.workers} x {args.concurrency} threads; {args.machines} machines,"
-        f" {args.vultr_share:.0%} at Vultr (client limit 25/s)"
+        f" Celery: actions {args.action_concurrency} {args.action_pool}, others"
+        f" {args.workers} x {args.concurrency} threads; {args.machines} machines,"
+        f" {args.vultr_share:.0%} at Vultr; status rounds every {args.status_interval:g} s"
+    )
+
+
+def growth(timed: list[tuple[float, float]]) -> str:
+    """The delay of the actions accepted in the last ten seconds against the first ten's."""
+    start, end = min(t for t, _ in timed), max(t for t, _ in timed)
+    first = [ms for t, ms in timed if t < start + WINDOW_SECONDS]
+    last = [ms for t, ms in timed if t > end - WINDOW_SECONDS]
+    p95_first, p95_last = percentile(first, 95), percentile(last, 95)
+    return (
+        f"growth: p95 first {WINDOW_SECONDS:g} s {p95_first:.0f} ms (n {len(first)}), last"
+        f" {WINDOW_SECONDS:g} s {p95_last:.0f} ms (n {len(last)}); last/first"
+        f" {p95_last / max(p95_first, 1e-9):.2f} (no growth: about 1)"
     )
 
 

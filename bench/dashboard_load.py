@@ -4,8 +4,10 @@ A customer with ``--machines`` machines signs in; the instances page is then ope
 ``--runs`` times in a fresh browser context (cold: empty cache, new connections) and
 ``--runs`` times again in one context that has loaded it before (warm: cached assets).
 "Usable" means the machine table shows all its rows and the summary line its count: the
-time is read in the page (``performance.now()``, from the start of the navigation) once
-both are there. The server is gunicorn with PostgreSQL and Redis, as in production.
+time is read in the page (``performance.now()``, from the start of the navigation) on the
+first frame where both are there. The server is gunicorn with PostgreSQL and Redis, as in
+production. Each load's requests are counted: all of them, those that went to the server
+(not answered by the browser's cache) and the ES modules among them.
 
     make bench-dashboard       # or: .venv/bin/python bench/dashboard_load.py --help
 """
@@ -18,6 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,11 +37,14 @@ from bench.stack import (  # noqa: E402
     wait_http,
 )
 
-LIMIT_MS = 2000.0  # the launch bar: dashboard load under 2 s
+# Issue 24's aims on a quiet machine: a warm load's p50 under 600 ms, a cold one under 1 s.
+AIM_MS = {"cold": 1000.0, "warm": 600.0}
 STATUSES = ("active", "active", "stopped", "active", "restarting", "failed", "active")
 EMAIL = "dashboard@example.com"
+# The time the page became usable, read in the page on the first frame that shows it (not
+# after another round trip from the test driver).
 USABLE = """count => document.querySelectorAll('tbody tr').length === count
-    && document.body.innerText.includes(`${count} machines`)"""
+    && document.body.innerText.includes(`${count} machines`) && performance.now()"""
 
 
 def seed(machines: int) -> None:
@@ -78,19 +84,25 @@ def open_page(context: Any, machines: int) -> dict[str, float]:
     navigation's own timings."""
     page = context.new_page()
     page.goto("/app/instances", wait_until="commit")
-    page.wait_for_function(USABLE, arg=machines, timeout=30_000, polling="raf")
-    usable = float(page.evaluate("() => performance.now()"))
+    usable = float(
+        page.wait_for_function(USABLE, arg=machines, timeout=30_000, polling="raf").json_value()
+    )
     navigation = page.evaluate("() => performance.getEntriesByType('navigation')[0].toJSON()")
     resources = page.evaluate(
-        "() => performance.getEntriesByType('resource').map(r => r.transferSize)"
+        "() => performance.getEntriesByType('resource')"
+        ".map(r => ({name: r.name, size: r.transferSize}))"
     )
     page.close()
+    # A file answered by the browser's cache transfers nothing; a 304 transfers its headers.
+    fetched = [r for r in resources if r["size"] > 0]
     return {
         "usable": usable,
         "first_byte": float(navigation["responseStart"]),
         "dom_ready": float(navigation["domContentLoadedEventEnd"]),
         "requests": float(len(resources) + 1),
-        "transferred_kb": (sum(resources) + navigation["transferSize"]) / 1024,
+        "fetched": float(len(fetched) + 1),
+        "modules": float(sum(urlsplit(r["name"]).path.endswith(".js") for r in resources)),
+        "transferred_kb": (sum(r["size"] for r in resources) + navigation["transferSize"]) / 1024,
     }
 
 
@@ -152,18 +164,20 @@ def main() -> None:
     print(f"machine: {machine_load()} at the end of the run")
     print(f"instances page with {args.machines} machines, {args.runs} loads each")
     print(f"{'':<6}{'usable p50':>11}{'max':>8}{'first byte':>11}{'DOM ready':>10}", end="")
-    print(f"{'requests':>9}{'KiB':>7}{'p50 / 2 s':>10}{'max / 2 s':>10}")
+    print(f"{'requests':>9}{'fetched':>8}{'modules':>8}{'KiB':>7}{'aim':>7}", end="")
+    print(f"{'p50 / aim':>10}{'max / aim':>10}")
     for name, loads in results.items():
         usable = [load["usable"] for load in loads]
 
         def median(key: str, of: list[dict[str, float]] = loads) -> float:
             return statistics.median(load[key] for load in of)
 
-        p50, worst = statistics.median(usable), max(usable)
+        p50, worst, aim = statistics.median(usable), max(usable), AIM_MS[name]
         print(
             f"{name:<6}{p50:>9.0f}ms{worst:>6.0f}ms{median('first_byte'):>9.0f}ms"
-            f"{median('dom_ready'):>8.0f}ms{median('requests'):>9.0f}"
-            f"{median('transferred_kb'):>7.0f}{p50 / LIMIT_MS:>10.2f}{worst / LIMIT_MS:>10.2f}"
+            f"{median('dom_ready'):>8.0f}ms{median('requests'):>9.0f}{median('fetched'):>8.0f}"
+            f"{median('modules'):>8.0f}{median('transferred_kb'):>7.0f}{aim:>5.0f}ms"
+            f"{p50 / aim:>10.2f}{worst / aim:>10.2f}"
         )
 
 

@@ -156,7 +156,7 @@ def base_env(
 def provider_env(vultr_port: int, contabo_port: int, rdp_port: int) -> dict[str, str]:
     """Point the provider clients at the local emulators."""
     vultr, contabo = f"http://127.0.0.1:{vultr_port}", f"http://127.0.0.1:{contabo_port}"
-    return emulator_settings(vultr, contabo, rdp_port, "bench")
+    return emulator_settings({"vultr": vultr, "contabo": contabo}, rdp_port, "bench")
 
 
 def stripe_env(stripe_port: int, web_port: int) -> dict[str, str]:
@@ -200,11 +200,23 @@ class Stack:
         web = Web(port, self.env, log, workers=workers, threads=threads, options=options)
         return self._spawn(web)
 
-    def worker(self, name: str, concurrency: int, pool: str = "threads") -> subprocess.Popen[bytes]:
-        """A Celery worker on every queue."""
+    def worker(
+        self,
+        name: str,
+        concurrency: int,
+        pool: str = "threads",
+        queues: Iterable[str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """A Celery worker on ``queues`` (every queue by default)."""
         log = self._log(name)
         worker = Worker(
-            self.env, log, name=f"{name}@%h", concurrency=concurrency, pool=pool, loglevel="WARNING"
+            self.env,
+            log,
+            name=f"{name}@%h",
+            queues=queues,
+            concurrency=concurrency,
+            pool=pool,
+            loglevel="WARNING",
         )
         return self._spawn(worker)
 

@@ -237,8 +237,9 @@ def serve_in_thread(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m devtools.stripe_server",
-        description="A local, stateful Stripe (localstripe plus Prices and Checkout) on 127.0.0.1.",
+        description="A local, stateful Stripe (localstripe plus Prices and Checkout).",
     )
+    parser.add_argument("--host", default=HOST, help="the address to serve on")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--state-dir", default="var/stripe", help="where the state is saved")
     parser.add_argument("--from-scratch", action="store_true", help="discard the saved state")
@@ -260,13 +261,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         use_state_dir(args.state_dir, from_scratch=args.from_scratch)
     register_webhooks(dict(args.webhook))
-    stripe_invoice_pages.set_public_url(f"http://{HOST}:{args.port}")
+    stripe_invoice_pages.set_public_url(f"http://{args.host}:{args.port}")
     web.run_app(
         create_app(),
-        host=HOST,
+        host=args.host,
         port=args.port,
         access_log=logging.getLogger("aiohttp.access"),
-        print=lambda _: logger.info("local Stripe listening on http://%s:%d", HOST, args.port),
+        print=lambda _: logger.info("local Stripe listening on http://%s:%d", args.host, args.port),
     )
 
 

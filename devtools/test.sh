@@ -14,6 +14,10 @@ postgres_bindir >/dev/null  # tests/faults runs private clusters
 if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The console tests log on to Debian's xrdp, started by tests/console on a loopback address.
+if [ ! -x /usr/sbin/xrdp ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xrdp >/dev/null
+fi
 export NEMORDP_ENV=test
 export DATABASE_URL=${DATABASE_URL:-${PG_ADMIN_URL%/postgres}/nemordp_test}
 export DATABASE_URL=${DATABASE_URL/postgresql:/postgresql+psycopg:}

@@ -1,8 +1,10 @@
 """E-mail delivery tasks.
 
-A mail that cannot be sent (refused by the server, still undeliverable after every retry,
-or impossible to compose) fails its task, is logged as an error and is raised to ops: it is
-never lost silently.
+Each runs through `never_lost`: a mail the server cannot take now is retried with the one
+backoff policy of `tasks.support`, up to ``PROVIDER_RETRY_MAX`` times. A mail that
+cannot be sent (refused by the server, still undeliverable after every retry, or impossible
+to compose) fails its task, is logged as an error and is raised to ops: it is never lost
+silently.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import wraps
 from typing import Any
 
 from celery import current_task, shared_task
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,31 +33,23 @@ from app.models import (
     User,
 )
 from app.services import account_settings, alerts, notifications
+from tasks import support
 from workers import mailer
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
-RETRY_POLICY = {
-    "autoretry_for": (mailer.MailTransientError,),
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": MAX_RETRIES,
-}
 
-
-def _never_lost(run: Callable[..., None]) -> Callable[..., None]:
-    """Fail the task loudly when its mail cannot be sent; a transient error that will be
-    retried passes through quietly."""
+def never_lost(run: Callable[..., None]) -> Callable[..., None]:
+    """Retry a transient failure; fail the task loudly when its mail cannot be sent. The
+    task is declared with ``max_retries=None``: this, not Celery's count, stops the retries."""
 
     @wraps(run)
     def wrapped(*ids: Any) -> None:
         try:
             run(*ids)
         except mailer.MailTransientError as exc:
-            if current_task.request.retries < MAX_RETRIES:
-                raise
+            if current_task.request.retries < current_app.config["PROVIDER_RETRY_MAX"]:
+                support.retry(current_task, exc)
             _mail_lost(ids, exc)
             raise
         except Exception as exc:  # re-raised: the task fails with it
@@ -78,8 +73,8 @@ def _mail_lost(ids: tuple[Any, ...], exc: Exception) -> None:
     )
 
 
-@shared_task(name=task_names.SEND_WELCOME, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_WELCOME, max_retries=None)
+@never_lost
 def send_welcome(user_id: int) -> None:
     """Send the welcome e-mail to a new account."""
     user = db.session.get(User, user_id)
@@ -88,8 +83,8 @@ def send_welcome(user_id: int) -> None:
     mailer.send(notifications.welcome(user))
 
 
-@shared_task(name=task_names.SEND_JOB_ALERT, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_JOB_ALERT, max_retries=None)
+@never_lost
 def send_job_alert(job_id: int) -> None:
     """Tell operators that a job failed."""
     job = db.session.get(Job, job_id)
@@ -120,8 +115,8 @@ def _ticket_message(message_id: int) -> TicketMessage | None:
     )
 
 
-@shared_task(name=task_names.SEND_PASSWORD_RESET, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_PASSWORD_RESET, max_retries=None)
+@never_lost
 def send_password_reset(token_id: int | None) -> None:
     """Send a password reset link, unless it was used or expired meanwhile (None: the
     address has no account, and nothing is sent)."""
@@ -130,8 +125,8 @@ def send_password_reset(token_id: int | None) -> None:
         _deliver(notifications.password_reset(token))
 
 
-@shared_task(name=task_names.SEND_EMAIL_CHANGE_CONFIRMATION, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_EMAIL_CHANGE_CONFIRMATION, max_retries=None)
+@never_lost
 def send_email_change_confirmation(token_id: int) -> None:
     """Send the link that confirms a new address, to that address."""
     token = _email_token(token_id)
@@ -139,8 +134,8 @@ def send_email_change_confirmation(token_id: int) -> None:
         _deliver(notifications.email_change_confirmation(token))
 
 
-@shared_task(name=task_names.SEND_EMAIL_CHANGED_NOTICE, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_EMAIL_CHANGED_NOTICE, max_retries=None)
+@never_lost
 def send_email_changed_notice(token_id: int) -> None:
     """Tell the old address that the account moved to a new one."""
     token = _email_token(token_id)
@@ -148,8 +143,8 @@ def send_email_changed_notice(token_id: int) -> None:
         _deliver(notifications.email_changed_notice(token))
 
 
-@shared_task(name=task_names.SEND_SECURITY_NOTICE, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_SECURITY_NOTICE, max_retries=None)
+@never_lost
 def send_security_notice(event_id: int) -> None:
     """Tell the account's address about a security change recorded in the audit trail."""
     found = db.session.execute(
@@ -161,8 +156,8 @@ def send_security_notice(event_id: int) -> None:
         _deliver(notifications.security_notice(found.AuditEvent, found.User))
 
 
-@shared_task(name=task_names.SEND_SUPPORT_TICKET_MESSAGE, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_SUPPORT_TICKET_MESSAGE, max_retries=None)
+@never_lost
 def send_support_ticket_message(message_id: int) -> None:
     """Send a new ticket or a customer's reply to the support address."""
     message = _ticket_message(message_id)
@@ -170,8 +165,8 @@ def send_support_ticket_message(message_id: int) -> None:
         _deliver(notifications.support_ticket_message(message))
 
 
-@shared_task(name=task_names.SEND_TICKET_REPLY, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_TICKET_REPLY, max_retries=None)
+@never_lost
 def send_ticket_reply(message_id: int) -> None:
     """Send a staff reply to the customer, if they still want e-mail."""
     message = _ticket_message(message_id)
@@ -182,8 +177,8 @@ def send_ticket_reply(message_id: int) -> None:
         _deliver(notifications.ticket_reply(message))
 
 
-@shared_task(name=task_names.SEND_URGENT_TICKET_ALERT, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_URGENT_TICKET_ALERT, max_retries=None)
+@never_lost
 def send_urgent_ticket_alert(ticket_id: int) -> None:
     """Raise an urgent support ticket to ops."""
     ticket = db.session.get(
@@ -193,8 +188,8 @@ def send_urgent_ticket_alert(ticket_id: int) -> None:
         _deliver(notifications.urgent_ticket_alert(ticket))
 
 
-@shared_task(name=task_names.SEND_PAYMENT_FAILED, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_PAYMENT_FAILED, max_retries=None)
+@never_lost
 def send_payment_failed(invoice_id: int) -> None:
     """Tell a customer their payment failed and when the desktop will be suspended."""
     invoice = db.session.get(Invoice, invoice_id)
@@ -204,8 +199,8 @@ def send_payment_failed(invoice_id: int) -> None:
     _deliver(notifications.payment_failed(invoice, user))
 
 
-@shared_task(name=task_names.SEND_REFUND, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_REFUND, max_retries=None)
+@never_lost
 def send_refund(instance_id: int) -> None:
     """Tell a customer their order was refunded in full, and why."""
     instance = db.session.get(Instance, instance_id, options=[joinedload(Instance.user)])
@@ -221,8 +216,8 @@ def send_refund(instance_id: int) -> None:
     _deliver(notifications.order_refunded(instance, int(refunded[0]), refunded[1]))
 
 
-@shared_task(name=task_names.SEND_SUSPENSION_NOTICE, **RETRY_POLICY)
-@_never_lost
+@shared_task(name=task_names.SEND_SUSPENSION_NOTICE, max_retries=None)
+@never_lost
 def send_suspension_notice(event_id: int) -> None:
     """Tell a customer their account was suspended, or is active again."""
     event = db.session.get(AuditEvent, event_id)

@@ -1,12 +1,16 @@
-"""Actions on existing machines, and the status check that finishes every machine job."""
+"""Actions on existing machines, and the status rounds that finish every machine job."""
 
 from __future__ import annotations
+
+import logging
 
 from celery import Task, shared_task
 
 from app import task_names
-from tasks.support import run_check, run_step, schedule_check
-from workers import machines
+from tasks.support import run_step, schedule_check
+from workers import machine_checks, machines
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name=task_names.RESTART, bind=True, max_retries=None)
@@ -36,7 +40,25 @@ def terminate(self: Task, job_id: int) -> None:
     run_step(self, job_id, machines.terminate)
 
 
-@shared_task(name=task_names.CHECK_MACHINE)
-def check(job_id: int) -> None:
-    """One look at the machine; re-scheduled until it reaches its target or the deadline."""
-    run_check(job_id, machines.advance)
+@shared_task(name=task_names.CHECK_MACHINES)
+def check_machines() -> None:
+    """One status round over every machine in flight; the next follows while any remain."""
+    done = machine_checks.run_round()
+    if done is None:
+        return  # another round is running; it schedules the next
+    if done.jobs:
+        logger.info(
+            "status round: %d jobs, list calls %s, GETs %s",
+            done.jobs,
+            dict(done.lists),
+            dict(done.gets),
+        )
+    if machine_checks.still_in_flight():
+        machine_checks.schedule_round()
+
+
+@shared_task(name=task_names.REINSTALL, bind=True, max_retries=None)
+def reinstall(self: Task, job_id: int) -> None:
+    """Reinstall a machine's system (its disk erased, new credentials) and wait for it."""
+    if job := run_step(self, job_id, machines.reinstall):
+        schedule_check(job)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from celery.utils.time import get_exponential_backoff_interval
+from flask import current_app
 
 from app import task_names
 from app.services import alert_checks, alerts
+from tasks import support
 from workers import mailer
-
-# An alert e-mail is retried 8 times, with backoff, over up to twenty minutes while the
-# SMTP server is unavailable.
-DELIVERY_RETRIES = 8
-RETRY_FACTOR, RETRY_CAP = 5, 600
 
 
 def _deliver(alert: alerts.Alert) -> bool:
@@ -31,18 +27,16 @@ def check_alerts() -> list[str]:
     return [alert.key for alert in alert_checks.due() if alerts.claim(alert) and _deliver(alert)]
 
 
-@shared_task(name=task_names.SEND_ALERT, bind=True, max_retries=DELIVERY_RETRIES)
+@shared_task(name=task_names.SEND_ALERT, bind=True, max_retries=None)
 def send_alert(self: Task, key: str, subject: str, body: str) -> None:
-    """Mail one alert to ops, retrying while the SMTP server cannot take it."""
+    """Mail one alert to ops, retrying while the SMTP server cannot take it (the one backoff
+    policy of `tasks.support`, up to PROVIDER_RETRY_MAX times)."""
     alert = alerts.Alert(key, subject, body)
     try:
         mailer.send(alerts.message(alert))
     except mailer.MailTransientError as exc:
-        if self.request.retries < DELIVERY_RETRIES:
-            countdown = get_exponential_backoff_interval(
-                RETRY_FACTOR, self.request.retries, RETRY_CAP, full_jitter=True
-            )
-            raise self.retry(countdown=countdown, exc=exc) from None
+        if self.request.retries < current_app.config["PROVIDER_RETRY_MAX"]:
+            support.retry(self, exc)
         alerts.delivery_failed(alert, str(exc))
         raise
     except mailer.MailPermanentError as exc:

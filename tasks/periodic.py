@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import Job, User
 from app.services import alerts, idle, reconcile, stuck_jobs, usage
 from app.services.tasks import enqueue
-from tasks.email import RETRY_POLICY
-from workers import machines, mailer
+from tasks.email import never_lost
+from workers import machine_checks, machines, mailer
 from workers import usage as usage_poll
 from workers.outside_errors import TransientError
 from workers.providers.registry import PROVIDERS
@@ -58,7 +58,8 @@ def stop_idle() -> None:
             enqueue(task_names.SEND_IDLE_STOP_NOTICE, job.id)
 
 
-@shared_task(name=task_names.SEND_IDLE_STOP_NOTICE, **RETRY_POLICY)
+@shared_task(name=task_names.SEND_IDLE_STOP_NOTICE, max_retries=None)
+@never_lost
 def send_idle_stop_notice(job_id: int) -> None:
     """Tell an owner that their idle machine was stopped, if they want e-mail."""
     job = db.session.get(Job, job_id, options=[joinedload(Job.instance)])
@@ -93,7 +94,9 @@ def reconcile_one(provider: str) -> None:
 # -- stuck jobs ----------------------------------------------------------------------------
 @shared_task(name=task_names.SWEEP_STUCK_JOBS)
 def sweep_stuck_jobs() -> None:
-    """Send stuck jobs again, or fail them once out of resends; alert ops either way."""
+    """Send stuck jobs again, or fail them once out of resends; alert ops either way. A
+    chain of status rounds an outage broke starts again."""
+    machine_checks.keep_watching()
     found = stuck_jobs.stuck_job_ids()
     for job_id in found:
         job = stuck_jobs.resend_or_give_up(job_id)

@@ -11,7 +11,8 @@ from workers import machines
 
 @shared_task(name=task_names.CREATE_MACHINE, bind=True, max_retries=None)
 def create_machine(self: Task, job_id: int) -> None:
-    """Create (or adopt) the machine for a provisioning job, then watch it boot. An order a
-    provider refuses, or keeps failing, moves to another provider offering the plan there."""
+    """Create (or adopt) the machine for a provisioning job, then watch it boot (its first
+    look comes FIRST_CHECK_DELAY after the create). An order a provider refuses, or keeps
+    failing, moves to another provider offering the plan there."""
     if job := run_step(self, job_id, machines.create, recover=machines.fail_over):
-        schedule_check(job, after_create=True)
+        schedule_check(job)

@@ -7,8 +7,8 @@ moved on, run the step, and sort what went wrong with one retry policy.
 - a `PermanentError` fails the job (`workers.machines.fail`), unless the task's ``recover``
   finds another way (another provider) and the job starts over.
 
-A step that leaves the job open is watched by `run_check` until its machine gets where
-the job takes it.
+A step that leaves the job open is watched by the status rounds (`schedule_check`,
+`workers.machine_checks`) until its machine gets where the job takes it.
 """
 
 from __future__ import annotations
@@ -22,13 +22,10 @@ from celery import Task
 from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app import task_names
 from app.extensions import db
 from app.models import ACTIVE_JOB_STATES, Job, JobState
-from app.models.base import utcnow
 from app.services import jobs, lifecycle
-from app.services.tasks import enqueue
-from workers import machines
+from workers import machine_checks, machines
 from workers.outside_errors import OutsideError, PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
@@ -98,31 +95,8 @@ def _give_up(
         machines.fail(job, reason)
 
 
-def run_check(job_id: int, look: Step) -> None:
-    """One look at the job's machine (``look`` finishes the job once it got there); looks
-    again later until then, or fails the job at its deadline."""
-    job = open_job(job_id)
-    if job is None or lifecycle.superseded(job):
-        return
-    if job.deadline_at is not None and utcnow() > job.deadline_at:
-        machines.fail(job, "the machine did not get there before the deadline")
-        return
-    try:
-        look(job)
-    except TransientError:
-        pass  # look again at the next interval
-    except PermanentError as exc:
-        machines.fail(job, exc.message)
-        return
-    if job.state in ACTIVE_JOB_STATES:
-        schedule_check(job)
-
-
-def schedule_check(job: Job, *, after_create: bool = False) -> None:
-    """Look at the machine again later: never wait inside a worker for a machine.
-
-    A little jitter keeps thousands of checks from reaching the provider in step.
-    """
-    config = current_app.config
-    delay = config["FIRST_CHECK_DELAY" if after_create else "STATUS_CHECK_INTERVAL"]
-    enqueue(task_names.CHECK_MACHINE, job.id, countdown=delay * random.uniform(0.9, 1.1))
+def schedule_check(job: Job) -> None:
+    """Watch the job's machine until it gets where the job takes it: never wait inside a
+    worker for a machine. The status rounds (`workers.machine_checks`) look at every job
+    in flight, this one included from now on."""
+    machine_checks.schedule_round()

@@ -39,7 +39,12 @@ os.environ.update(
     {
         # The provider emulators; tests read the credentials ("test-vultr-key", ...).
         **emulator_settings(
-            f"http://127.0.0.1:{VULTR_PORT}", f"http://127.0.0.1:{CONTABO_PORT}", RDP_PORT, "test"
+            {
+                "vultr": f"http://127.0.0.1:{VULTR_PORT}",
+                "contabo": f"http://127.0.0.1:{CONTABO_PORT}",
+            },
+            RDP_PORT,
+            "test",
         ),
         "STATUS_CHECK_INTERVAL": "0.3",
         "FIRST_CHECK_DELAY": "0.5",
@@ -79,6 +84,8 @@ from tests.support.emulators import EmulatorHandle  # noqa: E402
 from tests.support.mailbox import Mailbox  # noqa: E402
 
 KEPT_TABLES = {"alembic_version", "plans"}
+# The queues of machine jobs: orders, and actions on existing machines.
+MACHINE_QUEUES = ("provisioning", "actions")
 
 
 def _reset_database(app: Flask) -> None:
@@ -226,10 +233,12 @@ def machine_jobs_held(app: Flask) -> Iterator[None]:
     """Machine jobs stay queued for the test: a running worker stops consuming their queue,
     and what the test queued is dropped before it resumes."""
     celery = app.extensions["celery"]
-    celery.control.cancel_consumer("provisioning", reply=True, timeout=0.5)
+    for queue in MACHINE_QUEUES:
+        celery.control.cancel_consumer(queue, reply=True, timeout=0.5)
     yield
-    celery.connection_for_write().default_channel.client.delete("provisioning")
-    celery.control.add_consumer("provisioning", reply=True, timeout=0.5)
+    celery.connection_for_write().default_channel.client.delete(*MACHINE_QUEUES)
+    for queue in MACHINE_QUEUES:
+        celery.control.add_consumer(queue, reply=True, timeout=0.5)
 
 
 @pytest.fixture()

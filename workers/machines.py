@@ -20,7 +20,8 @@ from app.models import Instance, InstanceStatus, Job, Plan
 from app.models.base import utcnow
 from app.security import crypto
 from app.security.passwords import generate_machine_password
-from app.services import agent, lifecycle
+from app.services import agent, lifecycle, ssh_keys
+from app.services.instances import username_for
 from app.services.lifecycle import JobKind
 from workers import cloud_init, rdp_probe
 from workers.agent_install import AgentSetup
@@ -90,6 +91,7 @@ def create(job: Job) -> None:
                         _agent_setup(instance, agent_token),
                     ),
                     password=password,
+                    ssh_keys=ssh_keys.public_keys_of(instance.id),
                 )
             )
             if machine.default_password is not None:
@@ -154,16 +156,60 @@ def perform(job: Job) -> None:
     db.session.commit()
 
 
-def advance(job: Job) -> None:
-    """Look at the machine; finish the job if it reached the job's target."""
+def reinstall(job: Job) -> None:
+    """Reinstall the chosen system (``job.context["os"]``); done once even if redelivered.
+
+    The password we choose is kept encrypted in the job until the provider took the order,
+    so a retried call sends the same one; once it did, it (or the one the provider
+    generated) replaces the old credentials, which the erased disk no longer knows."""
+    if job.step == "called":
+        return
+    instance = _instance(job)
+    assert instance.provider is not None and instance.provider_id is not None
+    client = client_for(instance.provider)
+    system = job.context["os"]
+    if not client.generates_password and "password" not in job.context:
+        job.context = {**job.context, "password": crypto.encrypt(generate_machine_password())}
+    agent_token = agent.mint_token(instance)
+    db.session.commit()
+    chosen = job.context.get("password")
+    username = username_for(system)
+    generated = client.reinstall(
+        instance.provider_id,
+        system,
+        cloud_init.user_data(system, username, _agent_setup(instance, agent_token)),
+        crypto.decrypt(chosen) if chosen else "",
+        ssh_keys.public_keys_of(instance.id),
+    )
+    instance.os_type, instance.username = system, username
+    instance.password_encrypted = crypto.encrypt(generated) if generated else chosen
+    job.context = {key: value for key, value in job.context.items() if key != "password"}
+    job.step = "called"
+    db.session.commit()
+
+
+# The steps after which a job waits for its machine to get there (`workers.machine_checks`).
+AWAITING_STEPS = ("created", "called")
+
+
+def look(job: Job) -> Machine | None:
+    """The job's machine as the provider shows it now; None while a machine just created
+    is not visible yet (providers 404 for a moment after a create)."""
     instance = _instance(job)
     assert instance.provider is not None and instance.provider_id is not None
     try:
-        machine = client_for(instance.provider).get(instance.provider_id)
+        return client_for(instance.provider).get(instance.provider_id)
     except MachineNotFound:
         if job.kind == JobKind.PROVISION and _just_created(job):
-            return  # providers 404 for a moment right after create
+            return None
         raise
+
+
+def settle(job: Job, machine: Machine) -> None:
+    """Act on what the provider shows of the job's machine: record new addresses, finish
+    the job once the machine reached its target; `PermanentError` when the machine is in
+    error or gone."""
+    instance = _instance(job)
     if machine.state == MachineState.ERROR:
         raise PermanentError("the provider reports the machine in an error state")
     if machine.state == MachineState.GONE:

@@ -40,10 +40,12 @@ def register_api(app: Flask) -> Api:
         agent,
         auth,
         billing,
+        console,
         health,
         instances,
         jobs,
         plans,
+        snapshots,
         support,
     )
 
@@ -52,6 +54,8 @@ def register_api(app: Flask) -> Api:
     app.before_request(check_api_input)
     for module in (account, agent, auth, billing, health, instances, jobs, plans, support):
         api.register_blueprint(module.blp)
+    api.register_blueprint(snapshots.blp)
+    api.register_blueprint(console.blp)
     for blueprint in admin.BLUEPRINTS:
         api.register_blueprint(blueprint)
     return api

@@ -26,8 +26,9 @@ from app.schemas.account import (
 )
 from app.schemas.auth import PreferencesSchema
 from app.schemas.common import MessageSchema
+from app.schemas.ssh_keys import SshKeyCreateSchema, SshKeyListSchema, SshKeySchema
 from app.security.rate_limits import auth_limits
-from app.services import account_deletion, account_settings, two_factor
+from app.services import account_deletion, account_settings, ssh_keys, two_factor
 
 blp = Blueprint(
     "account", __name__, url_prefix="/api/account", description="Account settings and security"
@@ -162,6 +163,30 @@ def export() -> tuple[dict[str, Any], int, dict[str, str]]:
     disposition = f'attachment; filename="nemordp-account-{current_user.id}.json"'
     headers = {"Content-Disposition": disposition, **NO_STORE}
     return account_settings.export(current_user), 200, headers
+
+
+@blp.route("/ssh-keys")
+class SshKeys(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SshKeyListSchema)
+    def get(self) -> dict[str, Any]:
+        """The account's SSH public keys, oldest first."""
+        return {"ssh_keys": ssh_keys.list_for(current_user)}
+
+    @blp.arguments(SshKeyCreateSchema)
+    @blp.response(201, SshKeySchema)
+    def post(self, body: dict[str, str]) -> Any:
+        """Add an SSH public key (Ed25519, ECDSA, or RSA of 2048 bits or more)."""
+        return ssh_keys.add(current_user, body["name"], body["public_key"])
+
+
+@blp.route("/ssh-keys/<int:key_id>", methods=["DELETE"])
+@blp.response(204)
+@login_required
+def delete_ssh_key(key_id: int) -> None:
+    """Remove an SSH key from the account (machines that have it keep it)."""
+    ssh_keys.remove(current_user, key_id)
 
 
 @blp.route("/delete", methods=["POST"])

@@ -18,9 +18,10 @@ from app.schemas.instances import (
     OrderedSchema,
     OrderSchema,
     PageArgsSchema,
+    ReinstallSchema,
 )
 from app.schemas.usage import UsageArgsSchema, UsageWithSeriesSchema
-from app.services import instances
+from app.services import instances, reinstall
 from app.services import usage as traffic
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances", description="Machines")
@@ -41,7 +42,9 @@ def list_instances(args: dict[str, int]) -> Any:
 @login_required
 def order_instance(body: dict[str, Any]) -> dict[str, Any]:
     """Order a machine: answers its payment page; once paid, provisioning runs as a job."""
-    instance = instances.order(current_user, body["plan"], body["os_type"], body["region"])
+    instance = instances.order(
+        current_user, body["plan"], body["os_type"], body["region"], body["ssh_key_ids"] or ()
+    )
     return {"instance": instance, "checkout_url": instance.checkout_url}
 
 
@@ -91,6 +94,19 @@ def stop_instance(instance_id: int) -> dict[str, Any]:
 def start_instance(instance_id: int) -> dict[str, Any]:
     """Power a stopped machine on."""
     return {"job": instances.request_action(current_user, instance_id, "start")}
+
+
+@blp.route("/<int:instance_id>/reinstall", methods=["POST"])
+@blp.arguments(ReinstallSchema)
+@blp.response(202, JobEnvelopeSchema)
+@login_required
+def reinstall_instance(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
+    """Reinstall a machine with a chosen system: everything on its disk is erased, and it
+    gets new credentials. ``confirm`` is the machine's name, typed."""
+    job = reinstall.request(
+        current_user, instance_id, body["os"], body["confirm"], body["ssh_key_ids"]
+    )
+    return {"job": job}
 
 
 @blp.route("/<int:instance_id>/rdp-file", methods=["GET"])

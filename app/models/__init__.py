@@ -9,6 +9,8 @@ from app.models.job import ACTIVE_JOB_STATES, Job, JobState
 from app.models.login import Login, LoginChallenge
 from app.models.plan import Plan
 from app.models.reconcile_finding import FindingDecision, FindingGuard, ReconcileFinding
+from app.models.snapshot import Snapshot, SnapshotStatus
+from app.models.ssh_key import SshKey, instance_ssh_keys
 from app.models.support import SupportTicket, TicketMessage, TicketPriority, TicketStatus
 from app.models.usage import InstanceUsage, OrphanMachine
 from app.models.user import OsType, Role, User
@@ -35,6 +37,9 @@ __all__ = [
     "ReconcileFinding",
     "RecoveryCode",
     "Role",
+    "Snapshot",
+    "SnapshotStatus",
+    "SshKey",
     "Subscription",
     "SupportTicket",
     "TicketMessage",
@@ -42,4 +47,5 @@ __all__ = [
     "TicketStatus",
     "User",
     "WebhookEvent",
+    "instance_ssh_keys",
 ]

@@ -23,6 +23,8 @@ class InstanceStatus(StrEnum):
     STOPPED = "stopped"
     STARTING = "starting"
     RESIZING = "resizing"
+    REINSTALLING = "reinstalling"
+    RESTORING = "restoring"  # its disk overwritten from a snapshot
     SUSPENDED = "suspended"
     TERMINATING = "terminating"
     TERMINATED = "terminated"

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from app.schemas.auth import PASSWORD, TokenSchema, UserSchema
 from app.schemas.common import EMAIL, SingleLine
 from app.schemas.instances import InstanceSchema
+from app.schemas.ssh_keys import SshKeySchema
 from app.schemas.support import TicketSchema
 
 # A password being checked, not chosen: any length up to the limit.
@@ -98,5 +99,6 @@ class ExportSchema(Schema):
     account = fields.Nested(UserSchema, required=True)
     instances = fields.List(fields.Nested(InstanceSchema), required=True)
     api_tokens = fields.List(fields.Nested(ExportedTokenSchema), required=True)
+    ssh_keys = fields.List(fields.Nested(SshKeySchema), required=True)
     support_tickets = fields.List(fields.Nested(TicketSchema), required=True)
     audit_events = fields.List(fields.Nested(AuditEventSchema), required=True)

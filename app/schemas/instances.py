@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.models import OsType
 from app.schemas.common import SingleLine
+from app.schemas.ssh_keys import SSH_KEY_IDS
 
 
 class PlanSchema(Schema):
@@ -45,6 +46,21 @@ class OrderSchema(Schema):
         validate=[validate.Length(min=1, max=32), SingleLine()],
         metadata={"description": "The plan's `default_region` when absent (the seed sends none)."},
     )
+    ssh_key_ids = SSH_KEY_IDS
+
+
+class ReinstallSchema(Schema):
+    os = fields.String(
+        required=True,
+        validate=validate.OneOf([o.value for o in OsType]),
+        metadata={"description": "The system to install: everything on the disk is erased."},
+    )
+    confirm = fields.String(
+        required=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "The machine's name, typed to confirm."},
+    )
+    ssh_key_ids = SSH_KEY_IDS
 
 
 class JobSchema(Schema):

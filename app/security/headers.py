@@ -8,6 +8,8 @@ on (a browser must not be told to insist on HTTPS by a deployment that cannot se
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = (
@@ -25,7 +27,22 @@ SECURITY_HEADERS = {
 }
 
 
+def _console_origin(console_url: str) -> str | None:
+    """The console gateway's origin when it is not this site's (an absolute ws:// or wss://
+    ``CONSOLE_URL``): the browser may open a WebSocket to it, and to nothing else."""
+    parts = urlsplit(console_url)
+    if parts.scheme in ("ws", "wss") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
 def add_security_headers(response: Response) -> Response:
+    console_origin = _console_origin(current_app.config["CONSOLE_URL"])
+    if console_origin:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"{CONTENT_SECURITY_POLICY}; connect-src 'self' {console_origin}",
+        )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if current_app.config["FORCE_HTTPS"] and request.is_secure:

@@ -32,6 +32,7 @@ from limits.strategies import RateLimiter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from app import redis_client
 from app.errors import error_body
 from app.security import signing
 from app.services.two_factor import CHALLENGE_LIFETIME, CHALLENGE_PURPOSE
@@ -119,8 +120,14 @@ class AppLimiter(Limiter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._fail_closed: set[str] = set()
+        self._shared_storage_options = dict(self._storage_options)
 
     def init_app(self, app: Flask) -> None:
+        # The storage as the one Redis factory opens it (Sentinel, TLS), with this app's
+        # options only: Flask-Limiter alone adds each app's options to every later app's.
+        uri, options = redis_client.limits_storage(app.config["RATELIMIT_STORAGE_URI"], app.config)
+        app.config["RATELIMIT_STORAGE_URI"] = uri
+        self._storage_options = {**self._shared_storage_options, **options}
         super().init_app(app)
         app.extensions["rate_limit_storage"] = (self._storage, self._limiter)
 

@@ -27,6 +27,7 @@ from app.models import (
     InstanceStatus,
     Job,
     RecoveryCode,
+    SshKey,
     SupportTicket,
     TicketMessage,
     User,
@@ -132,7 +133,7 @@ def _erase(user: User) -> None:
     tickets = select(SupportTicket.id).where(SupportTicket.user_id == user.id)
     db.session.execute(delete(TicketMessage).where(TicketMessage.ticket_id.in_(tickets)))
     db.session.execute(delete(SupportTicket).where(SupportTicket.user_id == user.id))
-    for model in (ApiToken, EmailToken, RecoveryCode):
+    for model in (ApiToken, EmailToken, RecoveryCode, SshKey):
         db.session.execute(delete(model).where(model.user_id == user.id))
     user.erased_at = utcnow()
     audit.record("account.erased", user.id, machines_left=left)

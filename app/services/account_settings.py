@@ -23,6 +23,7 @@ from app.models import (
     EmailToken,
     EmailTokenPurpose,
     Instance,
+    SshKey,
     SupportTicket,
     User,
 )
@@ -245,6 +246,9 @@ def export(user: User) -> dict[str, Any]:
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
     )
+    ssh_keys = db.session.scalars(
+        select(SshKey).where(SshKey.user_id == user.id).order_by(SshKey.id)
+    )
     tickets = db.session.scalars(
         select(SupportTicket).where(SupportTicket.user_id == user.id).order_by(SupportTicket.id)
     )
@@ -256,6 +260,7 @@ def export(user: User) -> dict[str, Any]:
         "account": user,
         "instances": list(instances),
         "api_tokens": list(tokens),
+        "ssh_keys": list(ssh_keys),
         "support_tickets": list(tickets),
         "audit_events": list(events),
     }

@@ -30,6 +30,8 @@ PLAN_FIELDS = (
     "gpu",
     "rank",
     "offers",
+    "snapshot_quota",
+    "snapshot_price_cents",
 )
 
 

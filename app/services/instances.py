@@ -5,6 +5,7 @@ Routes call these; each validates, changes state, commits, and only then enqueue
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
@@ -16,7 +17,7 @@ from app.extensions import db
 from app.models import Instance, InstanceStatus, Job, OsType, Plan, User
 from app.models.base import utcnow
 from app.security import crypto
-from app.services import audit, checkout, jobs, lifecycle
+from app.services import audit, checkout, jobs, lifecycle, ssh_keys
 from app.services import usage as traffic
 from app.services.pagination import Page, paginate
 from app.services.tasks import require_broker
@@ -24,10 +25,16 @@ from app.services.tasks import require_broker
 S = InstanceStatus
 
 
-def order(user: User, plan_code: str, os_type: str, region: str | None) -> Instance:
-    """Create an unpaid order (in the plan's default region unless one is given) and open
-    its payment page; the paid checkout's webhook starts provisioning. If Stripe cannot be
-    reached, nothing is kept."""
+def order(
+    user: User,
+    plan_code: str,
+    os_type: str,
+    region: str | None,
+    ssh_key_ids: Sequence[int] = (),
+) -> Instance:
+    """Create an unpaid order (in the plan's default region unless one is given, with the
+    user's SSH keys ``ssh_key_ids`` for a Linux machine) and open its payment page; the paid
+    checkout's webhook starts provisioning. If Stripe cannot be reached, nothing is kept."""
     if user.suspended_at is not None:
         raise Forbidden("This account is suspended; it cannot order.")
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
@@ -42,6 +49,7 @@ def order(user: User, plan_code: str, os_type: str, region: str | None) -> Insta
     if not providers:
         offered = ", ".join(plan.open_regions)
         raise ValidationFailed(fields={"region": [f"Plan {plan.code} is offered in: {offered}."]})
+    keys = ssh_keys.chosen(user, ssh_key_ids, os_type)
     _refuse_beyond_unpaid_cap(user)
     instance = Instance(
         user_id=user.id,
@@ -49,9 +57,12 @@ def order(user: User, plan_code: str, os_type: str, region: str | None) -> Insta
         os_type=os_type,
         region=region,
         provider=providers[0],
-        username="Administrator" if os_type == OsType.WINDOWS else "nemordp",
+        username=username_for(os_type),
     )
     db.session.add(instance)
+    if keys:
+        db.session.flush()
+        ssh_keys.attach(instance.id, keys)
     db.session.commit()  # the id names the payment page and its idempotency key
     try:
         checkout.open_checkout(user, instance)
@@ -63,6 +74,11 @@ def order(user: User, plan_code: str, os_type: str, region: str | None) -> Insta
     audit.record("instance.ordered", user.id, plan=plan.code, region=region, os_type=os_type)
     db.session.commit()
     return instance
+
+
+def username_for(os_type: str) -> str:
+    """The account a customer signs in with on a machine of ``os_type``."""
+    return "Administrator" if os_type == OsType.WINDOWS else "nemordp"
 
 
 def _refuse_beyond_unpaid_cap(user: User) -> None:

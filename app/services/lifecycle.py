@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics, task_names
 from app.extensions import db
-from app.models import Instance, InstanceStatus, Job, JobState
+from app.models import Instance, InstanceStatus, Job, JobState, Snapshot, SnapshotStatus
 from app.models.base import utcnow
 from app.services import alerts, audit, jobs
 from app.services.tasks import enqueue_after_commit
@@ -45,12 +45,26 @@ TRANSITIONS: dict[InstanceStatus, frozenset[InstanceStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PROVISIONING, S.TERMINATING, S.TERMINATED}),
     S.PROVISIONING: frozenset({S.BOOTING, S.ACTIVE, S.FAILED, S.TERMINATING}),
     S.BOOTING: frozenset({S.ACTIVE, S.FAILED, S.TERMINATING}),
-    S.ACTIVE: frozenset({S.RESTARTING, S.STOPPING, S.RESIZING, S.TERMINATING, S.FAILED}),
+    S.ACTIVE: frozenset(
+        {
+            S.RESTARTING,
+            S.STOPPING,
+            S.RESIZING,
+            S.REINSTALLING,
+            S.RESTORING,
+            S.TERMINATING,
+            S.FAILED,
+        }
+    ),
     S.RESTARTING: frozenset({S.ACTIVE, S.TERMINATING}),
     S.STOPPING: frozenset({S.STOPPED, S.SUSPENDED, S.ACTIVE, S.TERMINATING}),
-    S.STOPPED: frozenset({S.STARTING, S.TERMINATING, S.FAILED}),
+    S.STOPPED: frozenset({S.STARTING, S.REINSTALLING, S.RESTORING, S.TERMINATING, S.FAILED}),
     S.STARTING: frozenset({S.ACTIVE, S.STOPPED, S.SUSPENDED, S.TERMINATING}),
     S.RESIZING: frozenset({S.ACTIVE, S.TERMINATING}),
+    # A failed reinstall puts the machine back where it was.
+    S.REINSTALLING: frozenset({S.ACTIVE, S.STOPPED, S.TERMINATING}),
+    # A failed restore from a snapshot puts the machine back where it was.
+    S.RESTORING: frozenset({S.ACTIVE, S.STOPPED, S.TERMINATING}),
     S.SUSPENDED: frozenset({S.STARTING, S.TERMINATING, S.FAILED}),
     # A failed terminate puts the machine back where it was.
     S.TERMINATING: frozenset({S.TERMINATED} | _ALIVE),
@@ -67,7 +81,11 @@ class JobKind(StrEnum):
     SUSPEND = "suspend"
     CHANGE_PLAN = "change_plan"
     TERMINATE = "terminate"
+    REINSTALL = "reinstall"
     CANCEL_SUBSCRIPTION = "cancel_subscription"
+    SNAPSHOT_CREATE = "snapshot_create"
+    SNAPSHOT_RESTORE = "snapshot_restore"
+    SNAPSHOT_DELETE = "snapshot_delete"
 
 
 @dataclass(frozen=True)
@@ -104,9 +122,32 @@ KINDS: dict[str, JobRule] = {
     JobKind.TERMINATE: JobRule(
         task_names.TERMINATE, _ALIVE, (S.TERMINATING,), S.TERMINATED, gives_way=False
     ),
+    # Erases the disk: a new system, new credentials.
+    JobKind.REINSTALL: JobRule(
+        task_names.REINSTALL,
+        frozenset({S.ACTIVE, S.STOPPED}),
+        (S.REINSTALLING,),
+        S.ACTIVE,
+        deadline_setting="PROVISION_DEADLINE_SECONDS",
+    ),
     # Billing only: the machine keeps its status.
     JobKind.CANCEL_SUBSCRIPTION: JobRule(task_names.CANCEL_SUBSCRIPTION, frozenset(S)),
+    # Snapshots are taken and deleted beside the machine, which keeps its status.
+    JobKind.SNAPSHOT_CREATE: JobRule(task_names.CREATE_SNAPSHOT, frozenset({S.ACTIVE, S.STOPPED})),
+    JobKind.SNAPSHOT_DELETE: JobRule(task_names.DELETE_SNAPSHOT, _ALIVE),
+    # Overwrites the disk with the snapshot; the machine boots into it.
+    JobKind.SNAPSHOT_RESTORE: JobRule(
+        task_names.RESTORE_SNAPSHOT,
+        frozenset({S.ACTIVE, S.STOPPED}),
+        (S.RESTORING,),
+        S.ACTIVE,
+        deadline_setting="PROVISION_DEADLINE_SECONDS",
+    ),
 }
+
+SNAPSHOT_KINDS = frozenset(
+    {JobKind.SNAPSHOT_CREATE, JobKind.SNAPSHOT_RESTORE, JobKind.SNAPSHOT_DELETE}
+)
 
 # What an owner may ask for, from which statuses (a suspended machine is resumed by paying).
 OWNER_ACTIONS: dict[str, frozenset[InstanceStatus]] = {
@@ -114,6 +155,7 @@ OWNER_ACTIONS: dict[str, frozenset[InstanceStatus]] = {
     JobKind.STOP: KINDS[JobKind.STOP].starts_from,
     JobKind.START: frozenset({S.STOPPED}),
     JobKind.TERMINATE: KINDS[JobKind.TERMINATE].starts_from,
+    JobKind.REINSTALL: KINDS[JobKind.REINSTALL].starts_from,
 }
 
 
@@ -282,6 +324,9 @@ def _terminated(job: Job, instance: Instance) -> None:
         enqueue_after_commit(task_names.SETTLE_UNDELIVERED, instance.id)
     elif instance.stripe_subscription_id is not None:
         enqueue_after_commit(task_names.END_SUBSCRIPTION, instance.id)
+    # Nothing of it stays at the provider, where it would be paid for: its snapshots go too.
+    if instance.delivered_at is not None:
+        enqueue_after_commit(task_names.DROP_SNAPSHOTS, instance.id)
 
 
 def fail_job(job: Job, reason: str) -> None:
@@ -289,7 +334,8 @@ def fail_job(job: Job, reason: str) -> None:
 
     A failed order has no machine: it is marked failed and its payment goes back. Any other
     job puts the machine back where it was, with the reason shown. A machine that moved on
-    meanwhile (terminated, say) stays where it is."""
+    meanwhile (terminated, say) stays where it is. A snapshot job's snapshot shows it too
+    (`_snapshot_left`)."""
     jobs.mark_failed(job, reason)
     instance = job.instance
     if instance is not None:
@@ -305,8 +351,23 @@ def fail_job(job: Job, reason: str) -> None:
             move(instance, S(job.from_status), reason=f"{job.kind} failed: {reason}")
         elif rule is not None and not rule.working:
             instance.status_reason = f"{job.kind} failed: {reason}"[:500]
+    if job.kind in SNAPSHOT_KINDS:
+        _snapshot_left(job, reason)
     db.session.commit()
     alerts.job_failed(job)
+
+
+def _snapshot_left(job: Job, reason: str) -> None:
+    """A snapshot never taken is failed (and out of the quota); one whose restore or delete
+    failed stays available."""
+    snapshot = db.session.get(Snapshot, job.context["snapshot_id"])
+    if snapshot is None:
+        return
+    if snapshot.status == SnapshotStatus.CREATING:
+        snapshot.status = SnapshotStatus.FAILED
+        snapshot.error = reason[:500]
+    elif snapshot.status in (SnapshotStatus.RESTORING, SnapshotStatus.DELETING):
+        snapshot.status = SnapshotStatus.AVAILABLE
 
 
 # -- outside any job -----------------------------------------------------------------------

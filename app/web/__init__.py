@@ -1,35 +1,34 @@
 """The customer dashboard: HTML shells whose pages get all their data from /api.
 
-Every page is the same shell; ``static/js/app.js`` routes on the URL and fetches from the
-JSON API. The shell carries no inline script or style, so the strict Content-Security-Policy
-that ``app.security.headers`` puts on every response holds.
+Every page is the same shell; the ``app`` bundle (built from ``static/js/app.js``, see
+``app.web.assets``) routes on the URL and fetches from the JSON API, and an /app/admin page
+preloads the operator console's bundle too. The shell carries no inline script or style, so
+the strict Content-Security-Policy that ``app.security.headers`` puts on every response
+holds.
 """
 
 from __future__ import annotations
-
-from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from app.errors import http_error_response
+from app.web import assets
 from app.web import help as help_pages
 
 bp = Blueprint("web", __name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-
-@cache
-def _modules() -> list[str]:
-    """Every ES module under static/js, preloaded by the shell so none waits on another."""
-    return sorted(p.relative_to(STATIC_DIR).as_posix() for p in (STATIC_DIR / "js").rglob("*.js"))
+def _page_groups() -> tuple[str, ...]:
+    """The bundles this address needs at once: the operator console's only under /app/admin."""
+    if request.path == "/app/admin" or request.path.startswith("/app/admin/"):
+        return ("app", "admin")
+    return ("app",)
 
 
 def _shell() -> Response:
-    response = make_response(render_template("web/shell.html", modules=_modules()))
+    response = make_response(render_template("web/shell.html", groups=_page_groups()))
     # The shell holds the session's CSRF token: never store it in a shared cache.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -107,3 +106,6 @@ def register_web(app: Flask) -> None:
     """Serve the dashboard and its help pages from this app."""
     app.register_blueprint(bp)
     app.register_blueprint(help_pages.bp)
+    app.register_blueprint(assets.bp)
+    app.add_template_global(assets.asset_url)
+    app.add_template_global(assets.module_urls)

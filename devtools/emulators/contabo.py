@@ -14,6 +14,9 @@ Behaviour kept on purpose because it bites real clients:
 - A GET right after a create 404s for ``not_found_seconds``; the address stays empty for
   ``ip_delay_seconds``; the status goes provisioning → installing → running.
 - There is no endpoint to change a machine's product, and no traffic endpoint.
+- Snapshots (``/compute/instances/{id}/snapshots``: fault operations snapshots,
+  snapshot_create, snapshot_get, snapshot_delete, rollback) show no state or size, and a
+  rollback deletes every newer snapshot of the instance.
 - A cancelled machine is treated as gone at once: status ``uninstalled``, out of listings,
   and cancelling it again is 422.
 
@@ -31,14 +34,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
+from devtools.emulators import Emulates
 from devtools.emulators.core import (
     EmulatedMachine,
+    EmulatedSnapshot,
     Emulator,
     EmulatorSettings,
     ProviderHttpError,
@@ -59,6 +64,8 @@ REQUEST_ID = re.compile(
     r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-5][0-9A-Fa-f]{3}-[089abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
 )
 PASSWORD_SPECIALS = "!@#$^&*?_~"
+SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9 -]{1,30}$")  # letters, digits, spaces, dashes
+SNAPSHOT_LIFETIME = timedelta(days=30)  # Contabo deletes a snapshot by itself after this
 PERIODS = (1, 3, 6, 12)
 ALLOWED_USERS = {"Windows": ("admin", "administrator"), "Linux": ("admin", "root")}
 
@@ -414,6 +421,49 @@ class ContaboEmulator(Emulator):
             return "installing"
         return "running" if machine.power == "running" else "stopped"
 
+    # -- snapshots ----------------------------------------------------------------------
+    def snapshots_of(self, machine: ContaboMachine) -> list[EmulatedSnapshot]:
+        with self.lock:
+            found = [s for s in self.snapshots.values() if s.machine_id == machine.id]
+        return sorted(found, key=lambda snapshot: snapshot.created_at)
+
+    def snapshot(self, machine: ContaboMachine, snapshot_id: str) -> EmulatedSnapshot:
+        with self.lock:
+            found = self.snapshots.get(snapshot_id)
+        if found is None or found.machine_id != machine.id:
+            raise ProviderHttpError(404, f"Entry Snapshot not found by snapshotId: {snapshot_id}")
+        return found
+
+    def take_snapshot(self, machine: ContaboMachine, body: dict[str, Any]) -> EmulatedSnapshot:
+        name, description = body.get("name"), body.get("description", "")
+        if not isinstance(name, str) or not SNAPSHOT_NAME.match(name):
+            raise ProviderHttpError(400, "name must be 1 to 30 letters, numbers, spaces or dashes")
+        if not isinstance(description, str) or len(description) > 255:
+            raise ProviderHttpError(400, "description must be a string of at most 255 characters")
+        now = time.monotonic()
+        snapshot = EmulatedSnapshot(
+            id=f"snap{uuid.uuid4().int % 10**10:010d}",
+            machine_id=machine.id,
+            name=name,
+            created_at=now,
+            created_date=_now_iso(),
+            ready_at=now,  # Contabo shows no progress: a listed snapshot is usable
+            size=PRODUCTS[machine.plan].disk_mb * 2**20,
+        )
+        with self.lock:
+            self.snapshots[snapshot.id] = snapshot
+        return snapshot
+
+    def rollback(self, machine: ContaboMachine, snapshot: EmulatedSnapshot) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for newer in self.snapshots_of(machine):
+                if newer.created_at > snapshot.created_at:
+                    del self.snapshots[newer.id]
+            machine.power = "running"
+            machine.provisioned_at = now
+            machine.installed_at = machine.ready_at = now + self.settings.boot_seconds
+
     # -- audits -------------------------------------------------------------------------
     def audit(
         self, machine: ContaboMachine, action: str, request_id: str, changes: dict[str, Any]
@@ -646,6 +696,19 @@ def _paginated(
     }
 
 
+def _secret_view(secret: Secret) -> dict[str, Any]:
+    return {
+        "tenantId": TENANT_ID,
+        "customerId": CUSTOMER_ID,
+        "secretId": secret.secret_id,
+        "name": secret.name,
+        "type": secret.type,
+        "value": secret.value,
+        "createdAt": secret.created_at,
+        "updatedAt": secret.created_at,
+    }
+
+
 def _json_body() -> dict[str, Any]:
     return json_object("the request body must be a JSON object")
 
@@ -704,17 +767,21 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
     def create_secret() -> Any:
         """Store a password or ssh key; the answer repeats it, as Contabo's does."""
         secret = emulator.create_secret(_json_body())
-        data = {
-            "tenantId": TENANT_ID,
-            "customerId": CUSTOMER_ID,
-            "secretId": secret.secret_id,
-            "name": secret.name,
-            "type": secret.type,
-            "value": secret.value,
-            "createdAt": secret.created_at,
-            "updatedAt": secret.created_at,
-        }
+        data = _secret_view(secret)
         return {"data": [data], "_links": {"self": f"/v1/secrets/{secret.secret_id}"}}, 201
+
+    @blp.get("/secrets")
+    @op("secrets")
+    def list_secrets() -> Any:
+        """The account's secrets, filtered by ``type`` and by ``name`` (a substring)."""
+        kind, name = request.args.get("type"), request.args.get("name", "")
+        with emulator.lock:
+            found = [
+                secret
+                for secret in emulator.secrets.values()
+                if (kind is None or secret.type == kind) and name in secret.name
+            ]
+        return _paginated(found, "/v1/secrets", _secret_view, max_size())
 
     @blp.post("/compute/instances")
     @op("create")
@@ -762,6 +829,47 @@ def _api_blueprint(emulator: ContaboEmulator) -> Blueprint:
             view_func=op(action)(_action_view(emulator, action)),
             methods=["POST"],
         )
+
+    @blp.get("/compute/instances/<int:instance_id>/snapshots")
+    @op("snapshots")
+    def list_snapshots(instance_id: int) -> Any:
+        """The instance's snapshots, oldest first, filtered by ``name`` (a substring)."""
+        machine, name = emulator.instance(instance_id), request.args.get("name", "")
+        found = [s for s in emulator.snapshots_of(machine) if name in s.name]
+        path = f"/v1/compute/instances/{instance_id}/snapshots"
+        return _paginated(found, path, _snapshot_view(emulator, machine), max_size())
+
+    @blp.post("/compute/instances/<int:instance_id>/snapshots")
+    @op("snapshot_create")
+    def create_snapshot(instance_id: int) -> Any:
+        machine = emulator.instance(instance_id)
+        snapshot = emulator.take_snapshot(machine, _json_body())
+        data = _snapshot_view(emulator, machine)(snapshot)
+        return {"data": [data], "_links": _snapshot_self(instance_id, snapshot.id)}, 201
+
+    @blp.get("/compute/instances/<int:instance_id>/snapshots/<snapshot_id>")
+    @op("snapshot_get")
+    def get_snapshot(instance_id: int, snapshot_id: str) -> Any:
+        machine = emulator.instance(instance_id)
+        snapshot = emulator.snapshot(machine, snapshot_id)
+        data = _snapshot_view(emulator, machine)(snapshot)
+        return {"data": [data], "_links": _snapshot_self(instance_id, snapshot_id)}
+
+    @blp.delete("/compute/instances/<int:instance_id>/snapshots/<snapshot_id>")
+    @op("snapshot_delete")
+    def delete_snapshot(instance_id: int, snapshot_id: str) -> Any:
+        snapshot = emulator.snapshot(emulator.instance(instance_id), snapshot_id)
+        with emulator.lock:
+            emulator.snapshots.pop(snapshot.id, None)
+        return "", 204
+
+    @blp.post("/compute/instances/<int:instance_id>/snapshots/<snapshot_id>/rollback")
+    @op("rollback")
+    def rollback_snapshot(instance_id: int, snapshot_id: str) -> Any:
+        """Restore the snapshot; every newer snapshot of the instance is deleted."""
+        machine = emulator.instance(instance_id)
+        emulator.rollback(machine, emulator.snapshot(machine, snapshot_id))
+        return {"_links": _snapshot_self(instance_id, snapshot_id)}
 
     @blp.get("/compute/instances/audits")
     @op("audits")
@@ -823,6 +931,35 @@ def _stamp(machine: ContaboMachine) -> dict[str, Any]:
         "instanceId": machine.instance_id,
         "createdDate": machine.created_date,
     }
+
+
+def _snapshot_view(
+    emulator: ContaboEmulator, machine: ContaboMachine
+) -> Callable[[EmulatedSnapshot], dict[str, Any]]:
+    """How the instance's snapshots are shown (SnapshotResponse)."""
+    image = emulator.images.get(machine.image_id)
+
+    def view(snapshot: EmulatedSnapshot) -> dict[str, Any]:
+        created = datetime.fromisoformat(snapshot.created_date.replace("Z", "+00:00"))
+        auto_delete = (created + SNAPSHOT_LIFETIME).isoformat(timespec="milliseconds")
+        return {
+            "tenantId": TENANT_ID,
+            "customerId": CUSTOMER_ID,
+            "snapshotId": snapshot.id,
+            "name": snapshot.name,
+            "description": "",
+            "instanceId": machine.instance_id,
+            "createdDate": snapshot.created_date,
+            "autoDeleteDate": auto_delete.replace("+00:00", "Z"),
+            "imageId": machine.image_id,
+            "imageName": image.name if image is not None else "",
+        }
+
+    return view
+
+
+def _snapshot_self(instance_id: int, snapshot_id: str) -> dict[str, str]:
+    return {"self": f"/v1/compute/instances/{instance_id}/snapshots/{snapshot_id}"}
 
 
 def _self(instance_id: int) -> dict[str, str]:
@@ -893,10 +1030,25 @@ def create_app(
     return app
 
 
+def client_settings(url: str, credentials: str) -> dict[str, str]:
+    """Point the Contabo client at this emulator (API and token endpoint) served at ``url``."""
+    return {
+        "CONTABO_API_URL": f"{url}/v1",
+        "CONTABO_AUTH_URL": f"{url}{TOKEN_PATH}",
+        "CONTABO_CLIENT_ID": f"{credentials}-client",
+        "CONTABO_CLIENT_SECRET": f"{credentials}-client-secret",
+        "CONTABO_API_USER": "api@example.com",
+        "CONTABO_API_PASSWORD": f"{credentials}-api-password",
+    }
+
+
+EMULATES = Emulates("contabo", 8702, client_settings, options=("--ip-prefix", "127.2"))
+
+
 def _arguments(argv: Iterable[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve the Contabo API v1 emulator.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8702)
+    parser.add_argument("--port", type=int, default=EMULATES.port)
     add_settings_arguments(parser, EmulatorSettings(ip_prefix="127.2"))
     parser.add_argument("--token-lifetime", type=float, default=300.0)
     return parser.parse_args(None if argv is None else list(argv))

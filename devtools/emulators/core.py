@@ -53,6 +53,7 @@ class EmulatorSettings:
     rdp_port: int = 3389
     ip_prefix: str = "127.1"  # machines get <prefix>.x.y
     max_page_size: int = 500  # the most items a list answers per page, whatever was asked
+    snapshot_seconds: float = 1.0  # from asking for a snapshot to its being complete
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
@@ -82,6 +83,22 @@ class EmulatedMachine:
 
     def ip_assigned(self, now: float, delay: float) -> bool:
         return now >= self.created_at + delay
+
+
+@dataclass
+class EmulatedSnapshot:
+    """A snapshot of a machine's disk; each emulator renders it in its provider's shape."""
+
+    id: str
+    machine_id: str
+    name: str
+    created_at: float  # monotonic
+    created_date: str  # ISO 8601, as the provider shows it
+    ready_at: float  # when it is complete
+    size: int  # bytes
+
+    def complete(self, now: float) -> bool:
+        return now >= self.ready_at
 
 
 @dataclass
@@ -166,6 +183,7 @@ class Emulator:
         self.settings = settings
         self.lock = threading.RLock()
         self.machines: dict[str, EmulatedMachine] = {}
+        self.snapshots: dict[str, EmulatedSnapshot] = {}
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         # When each call arrived (wall clock), for benchmarks timing request to provider call.
@@ -240,6 +258,7 @@ class Emulator:
     def reset(self) -> None:
         with self.lock:
             self.machines.clear()
+            self.snapshots.clear()
             self.faults.clear()
             self.calls.clear()
             self.call_log.clear()
@@ -322,6 +341,11 @@ class Emulator:
             with self.lock:
                 everything = list(self.machines.values())
             return jsonify([{**describe(m), "destroyed": m.destroyed} for m in everything])
+
+        @blp.get("/snapshots")
+        def snapshots() -> Any:
+            with self.lock:
+                return jsonify([snapshot.__dict__ for snapshot in self.snapshots.values()])
 
         @blp.get("/calls")
         def calls() -> Any:

@@ -7,7 +7,13 @@ The admin API under ``/_emulator`` (faults, settings, reset, machines) comes fro
 
 Fault-injection operation names: create, get, list, reboot, start, halt, delete, reinstall,
 resize (a PATCH with a plan), update (any other PATCH), bandwidth and os (the list of
-operating systems, ``GET /v2/os``, whose ids are the only ones a create accepts).
+operating systems, ``GET /v2/os``, whose ids are the only ones a create accepts), and
+ssh_keys, ssh_key_create, ssh_key_get and ssh_key_delete (``/v2/ssh-keys``, whose ids a
+create's ``sshkey_id`` must name), snapshot_create, snapshot_list, snapshot_get and
+snapshot_delete (``/v2/snapshots``; a snapshot is complete after ``snapshot_seconds``) and
+restore (``POST /v2/instances/{id}/restore`` from a snapshot). A reinstall (``/reinstall``,
+or a PATCH of ``os_id``) generates a new password and shows it in its answer, as a create
+does.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ import string
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
+from devtools.emulators import Emulates
 from devtools.emulators.core import (
     EmulatedMachine,
+    EmulatedSnapshot,
     Emulator,
     EmulatorSettings,
     ProviderHttpError,
@@ -88,6 +96,13 @@ MAX_PER_PAGE = 500
 BANDWIDTH_DAYS = 31  # the endpoint reports recent days, not the whole life of a machine
 PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#$%&*+-=?@^_{}[]"
 DEFAULT_RATE_LIMIT = 30  # Vultr answers 429 above 30 requests a second
+SSH_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+)
 
 
 @dataclass
@@ -102,6 +117,43 @@ class VultrDetails:
     provisioned_at: float  # monotonic: the first install ends, status leaves "pending"
     installing_until: float  # monotonic: the first install or a reinstall ends
     resizing_until: float = 0.0
+    sshkey_ids: list[str] = field(default_factory=list)
+
+
+class VultrEmulator(Emulator):
+    """The shared core plus the account's SSH keys."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        super().__init__("vultr", settings)
+        self.ssh_keys: dict[str, dict[str, str]] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.ssh_keys.clear()
+
+    def add_ssh_key(self, body: Mapping[str, Any]) -> dict[str, str]:
+        name, key = body.get("name"), body.get("ssh_key")
+        if not isinstance(name, str) or not name.strip():
+            raise ProviderHttpError(400, "Invalid SSH key name.")
+        if not isinstance(key, str) or key.split(" ")[0] not in SSH_KEY_TYPES:
+            raise ProviderHttpError(400, "Invalid SSH key.")
+        created = {
+            "id": str(uuid.uuid4()),
+            "date_created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "name": name,
+            "ssh_key": key,
+        }
+        with self.lock:
+            self.ssh_keys[created["id"]] = created
+        return created
+
+    def ssh_key(self, key_id: str) -> dict[str, str]:
+        with self.lock:
+            found = self.ssh_keys.get(key_id)
+        if found is None:
+            raise ProviderHttpError(404, "SSH key not found.")
+        return found
 
 
 def error(status: int, message: str) -> Response:
@@ -303,7 +355,7 @@ def matches_filters(
 
 
 # -- state changes -----------------------------------------------------------------------
-def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
+def new_machine(emulator: VultrEmulator, body: Mapping[str, Any]) -> EmulatedMachine:
     """Validate a create body and build the machine it orders."""
     region, plan = known_id(body, "region", REGIONS), known_id(body, "plan", PLANS)
     os = os_id(body)
@@ -312,6 +364,12 @@ def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
     family = OPERATING_SYSTEMS[os].family
     if body.get("sshkey_id") and family == "windows":
         raise ProviderHttpError(400, "SSH keys cannot be installed on Windows.")
+    sshkey_ids = body.get("sshkey_id") or []
+    if not isinstance(sshkey_ids, list):
+        raise ProviderHttpError(400, "sshkey_id must be an array of SSH key ids.")
+    unknown = [key_id for key_id in sshkey_ids if str(key_id) not in emulator.ssh_keys]
+    if unknown:
+        raise ProviderHttpError(400, f"Invalid SSH key id: {unknown[0]}")
     now = time.monotonic()
     booted_at = now + emulator.settings.boot_seconds
     instance_id = str(uuid.uuid4())
@@ -323,6 +381,7 @@ def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
         v6_main_ip=_v6_address(instance_id) if body.get("enable_ipv6") is True else "",
         provisioned_at=booted_at,
         installing_until=booted_at,
+        sshkey_ids=[str(key_id) for key_id in sshkey_ids],
     )
     return EmulatedMachine(
         id=instance_id,
@@ -333,10 +392,14 @@ def new_machine(emulator: Emulator, body: Mapping[str, Any]) -> EmulatedMachine:
         ip=emulator.next_ip(),
         created_at=now,
         ready_at=booted_at,
-        password="".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(16)),
+        password=new_password(),
         user_data=user_data,
         extra={"vultr": extra},
     )
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(16))
 
 
 def power_on(emulator: Emulator, machine: EmulatedMachine) -> None:
@@ -375,6 +438,7 @@ def reinstall(emulator: Emulator, machine: EmulatedMachine, hostname: str) -> No
         extra.hostname = hostname
     machine.power = "running"
     machine.ready_at = extra.installing_until
+    machine.password = new_password()  # the old one no longer opens the machine
 
 
 def change_plan(emulator: Emulator, machine: EmulatedMachine, plan: str) -> None:
@@ -394,7 +458,8 @@ def change_plan(emulator: Emulator, machine: EmulatedMachine, plan: str) -> None
 
 
 def update(emulator: Emulator, machine: EmulatedMachine, body: Mapping[str, Any]) -> None:
-    """PATCH /instances/{id}: plan, label, tags and user_data."""
+    """PATCH /instances/{id}: plan, label, tags and user_data; a new os_id reinstalls."""
+    new_os = os_id(body) if "os_id" in body else None
     plan = known_id(body, "plan", PLANS) if "plan" in body else None
     label = optional_str(body, "label") if "label" in body else None
     tags = optional_tags(body) if "tags" in body else None
@@ -407,10 +472,61 @@ def update(emulator: Emulator, machine: EmulatedMachine, body: Mapping[str, Any]
         details(machine).tags = tags
     if user_data is not None:
         machine.user_data = user_data
+    if new_os is not None and new_os != details(machine).os_id:
+        details(machine).os_id = new_os
+        family = OPERATING_SYSTEMS[new_os].family
+        machine.os_type = "windows" if family == "windows" else "linux"
+        reinstall(emulator, machine, "")
+
+
+# -- snapshots ---------------------------------------------------------------------------
+def new_snapshot(
+    emulator: Emulator, machine: EmulatedMachine, description: str
+) -> EmulatedSnapshot:
+    """Start a snapshot of the machine's disk; it is complete after ``snapshot_seconds``."""
+    now = time.monotonic()
+    snapshot = EmulatedSnapshot(
+        id=str(uuid.uuid4()),
+        machine_id=machine.id,
+        name=description,
+        created_at=now,
+        created_date=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        ready_at=now + emulator.settings.snapshot_seconds,
+        size=PLANS[machine.plan].disk * 2**30,
+    )
+    with emulator.lock:
+        emulator.snapshots[snapshot.id] = snapshot
+    return snapshot
+
+
+def describe_snapshot(emulator: Emulator, snapshot: EmulatedSnapshot) -> dict[str, Any]:
+    """A snapshot as GET /snapshots/{id} shows it: sizes are 0 until it is complete."""
+    complete = snapshot.complete(time.monotonic())
+    machine = emulator.machines.get(snapshot.machine_id)
+    return {
+        "id": snapshot.id,
+        "date_created": snapshot.created_date,
+        "description": snapshot.name,
+        "size": snapshot.size if complete else 0,
+        "compressed_size": snapshot.size // 20 if complete else 0,
+        "status": "complete" if complete else "pending",
+        "os_id": details(machine).os_id if machine is not None else 0,
+        "app_id": 0,
+    }
+
+
+def restore(emulator: Emulator, machine: EmulatedMachine, snapshot: EmulatedSnapshot) -> None:
+    """Overwrite the disk with a complete snapshot; the machine boots into it."""
+    if not snapshot.complete(time.monotonic()):
+        raise ProviderHttpError(400, "Unable to restore: the snapshot is not complete.")
+    extra = details(machine)
+    extra.installing_until = time.monotonic() + emulator.settings.boot_seconds
+    machine.power = "running"
+    machine.ready_at = extra.installing_until
 
 
 # -- the app -----------------------------------------------------------------------------
-def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
+def api_blueprint(emulator: VultrEmulator, api_key: str | None) -> Blueprint:
     """The ``/v2`` routes; each is wrapped so faults and the rate limit apply to it."""
     blp = Blueprint("vultr_v2", __name__, url_prefix="/v2")
     settings = emulator.settings
@@ -481,8 +597,12 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
     def patch_instance(instance_id: str) -> Any:
         machine, body = found(instance_id), json_body()
         with emulator.lock:
+            before = machine.password
             update(emulator, machine, body)
-        return jsonify(instance=describe(machine, settings)), 202
+        instance = describe(machine, settings)
+        if machine.password != before:  # reinstalled: the answer shows the new password
+            instance["default_password"] = machine.password
+        return jsonify(instance=instance), 202
 
     resize_instance = op("resize")(patch_instance)
     edit_instance = op("update")(patch_instance)
@@ -518,7 +638,36 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
         hostname = optional_str(body, "hostname")
         with emulator.lock:
             reinstall(emulator, machine, hostname)
-        return jsonify(instance=describe(machine, settings)), 202
+        instance = {**describe(machine, settings), "default_password": machine.password}
+        return jsonify(instance=instance), 202
+
+    @blp.get("/ssh-keys")
+    @op("ssh_keys")
+    def list_ssh_keys() -> Any:
+        size, offset = page_window()
+        with emulator.lock:
+            keys = list(emulator.ssh_keys.values())
+        return jsonify(
+            ssh_keys=keys[offset : offset + size], meta=page_meta(len(keys), offset, size)
+        )
+
+    @blp.post("/ssh-keys")
+    @op("ssh_key_create")
+    def create_ssh_key() -> Any:
+        return jsonify(ssh_key=emulator.add_ssh_key(json_body())), 201
+
+    @blp.get("/ssh-keys/<key_id>")
+    @op("ssh_key_get")
+    def get_ssh_key(key_id: str) -> Any:
+        return jsonify(ssh_key=emulator.ssh_key(key_id))
+
+    @blp.delete("/ssh-keys/<key_id>")
+    @op("ssh_key_delete")
+    def delete_ssh_key(key_id: str) -> Any:
+        with emulator.lock:
+            emulator.ssh_key(key_id)
+            del emulator.ssh_keys[key_id]
+        return "", 204
 
     @blp.get("/instances/<instance_id>/bandwidth")
     @op("bandwidth")
@@ -528,10 +677,72 @@ def api_blueprint(emulator: Emulator, api_key: str | None) -> Blueprint:
         today = datetime.now(UTC).date()
         return jsonify(bandwidth=daily_traffic(machine.id, created, today))
 
+    def snapshot_found(snapshot_id: str) -> EmulatedSnapshot:
+        with emulator.lock:
+            snapshot = emulator.snapshots.get(snapshot_id)
+        if snapshot is None:
+            raise ProviderHttpError(404, "Snapshot not found.")
+        return snapshot
+
+    @blp.post("/snapshots")
+    @op("snapshot_create")
+    def create_snapshot() -> Any:
+        body = json_body()
+        instance_id = optional_str(body, "instance_id")
+        machine = emulator.lookup(instance_id) if instance_id else None
+        if machine is None:
+            raise ProviderHttpError(400, "Invalid instance_id.")
+        snapshot = new_snapshot(emulator, machine, optional_str(body, "description"))
+        return jsonify(snapshot=describe_snapshot(emulator, snapshot)), 201
+
+    @blp.get("/snapshots")
+    @op("snapshot_list")
+    def list_snapshots() -> Any:
+        size, offset = page_window()
+        description = request.args.get("description")
+        with emulator.lock:
+            found = [
+                snapshot
+                for snapshot in emulator.snapshots.values()
+                if description is None or snapshot.name == description
+            ]
+        return jsonify(
+            snapshots=[describe_snapshot(emulator, s) for s in found[offset : offset + size]],
+            meta=page_meta(len(found), offset, size),
+        )
+
+    @blp.get("/snapshots/<snapshot_id>")
+    @op("snapshot_get")
+    def get_snapshot(snapshot_id: str) -> Any:
+        return jsonify(snapshot=describe_snapshot(emulator, snapshot_found(snapshot_id)))
+
+    @blp.delete("/snapshots/<snapshot_id>")
+    @op("snapshot_delete")
+    def delete_snapshot(snapshot_id: str) -> Any:
+        snapshot = snapshot_found(snapshot_id)
+        with emulator.lock:
+            emulator.snapshots.pop(snapshot.id, None)
+        return "", 204
+
+    @blp.post("/instances/<instance_id>/restore")
+    @op("restore")
+    def restore_instance(instance_id: str) -> Any:
+        """Restore from a snapshot (``snapshot_id``); backups are not emulated."""
+        machine, body = found(instance_id), json_body()
+        snapshot_id = optional_str(body, "snapshot_id")
+        with emulator.lock:
+            snapshot = emulator.snapshots.get(snapshot_id)
+        if snapshot is None:
+            raise ProviderHttpError(400, "Invalid snapshot_id.")
+        with emulator.lock:
+            restore(emulator, machine, snapshot)
+        status = {"restore_type": "snapshot_id", "restore_id": snapshot_id, "status": "pending"}
+        return jsonify(status=status), 202
+
     return blp
 
 
-def admin_blueprint(emulator: Emulator) -> Blueprint:
+def admin_blueprint(emulator: VultrEmulator) -> Blueprint:
     """The core's admin API, showing secrets too (tests check what the platform stored)."""
 
     def admin_view(machine: EmulatedMachine) -> dict[str, Any]:
@@ -539,6 +750,7 @@ def admin_blueprint(emulator: Emulator) -> Blueprint:
             **describe(machine, emulator.settings),
             "default_password": machine.password,
             "user_data": machine.user_data,
+            "sshkey_ids": list(details(machine).sshkey_ids),
         }
 
     blp = emulator.admin_blueprint(admin_view)
@@ -559,7 +771,7 @@ def admin_blueprint(emulator: Emulator) -> Blueprint:
 
 def create_app(settings: EmulatorSettings | None = None, *, api_key: str | None = None) -> Flask:
     """The emulator app; with ``api_key`` only that bearer token is accepted, else any."""
-    emulator = Emulator("vultr", settings or EmulatorSettings())
+    emulator = VultrEmulator(settings or EmulatorSettings())
     app = Flask(__name__)
     app.extensions["emulator"] = emulator
     app.register_blueprint(api_blueprint(emulator, api_key))
@@ -568,10 +780,18 @@ def create_app(settings: EmulatorSettings | None = None, *, api_key: str | None 
     return app
 
 
+def client_settings(url: str, credentials: str) -> dict[str, str]:
+    """Point the Vultr client at this emulator served at ``url``."""
+    return {"VULTR_API_URL": f"{url}/v2", "VULTR_API_KEY": f"{credentials}-vultr-key"}
+
+
+EMULATES = Emulates("vultr", 8701, client_settings, options=("--ip-prefix", "127.1"))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Vultr API v2 emulator")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8701)
+    parser.add_argument("--port", type=int, default=EMULATES.port)
     add_settings_arguments(parser, EmulatorSettings(rate_limit_per_second=DEFAULT_RATE_LIMIT))
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     return parser.parse_args(argv)

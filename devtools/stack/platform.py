@@ -1,5 +1,6 @@
 """The platform's own processes: the web app under gunicorn, Celery workers by queue, beat
-(one, or a second as standby: only the holder of the lock in Redis sends) and Flower.
+(one, or a second as standby: only the holder of the lock in Redis sends), Flower and the
+console gateway.
 Settings come from ``env``, as in production; importing this module reads none (the
 platform's settings are read when `app` is first imported)."""
 
@@ -27,9 +28,9 @@ def celery(*args: str) -> list[str]:
 
 
 class Web(Process):
-    """The app under gunicorn on ``port``, with the production settings (gunicorn.conf.py:
-    gthread, 2 workers x 8 threads unless ``workers`` or ``threads`` say otherwise);
-    ``options`` are more of gunicorn's."""
+    """The app under gunicorn on ``host``:``port``, with the production settings
+    (gunicorn.conf.py: gthread, 2 workers x 8 threads unless ``workers`` or ``threads`` say
+    otherwise); ``options`` are more of gunicorn's."""
 
     label = "web"
 
@@ -42,12 +43,13 @@ class Web(Process):
         workers: int | None = None,
         threads: int | None = None,
         options: Iterable[str] = (),
+        host: str = "127.0.0.1",
     ) -> None:
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{host}:{port}"
         command = python_module("gunicorn", "-c", "gunicorn.conf.py")
         command += ["--workers", str(workers)] if workers else []
         command += ["--threads", str(threads)] if threads else []
-        command += ["--bind", f"127.0.0.1:{port}", *options, "wsgi:app"]
+        command += ["--bind", f"{host}:{port}", *options, "wsgi:app"]
         super().__init__(command, env, log)
 
     def ready(self) -> bool:
@@ -124,6 +126,20 @@ class Beat(Supervised):
 
     def __init__(self, env: Mapping[str, str], log: Log = None, loglevel: str = "INFO") -> None:
         super().__init__(celery("beat", "-l", loglevel), env, log)
+
+
+class ConsoleGateway(Process):
+    """The console's WebSocket gateway (``nemordp console-gateway``) on ``port``."""
+
+    label = "console"
+
+    def __init__(self, port: int, env: Mapping[str, str], log: Log = None) -> None:
+        self.port, self.url = port, f"ws://127.0.0.1:{port}"
+        command = python_module("app.entrypoint", "console-gateway", "--bind", f"127.0.0.1:{port}")
+        super().__init__(command, env, log)
+
+    def ready(self) -> bool:
+        return port_open(self.port)
 
 
 class Flower(Process):

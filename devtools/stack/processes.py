@@ -47,11 +47,14 @@ class Process:
     def __init__(self, command: list[str], env: Mapping[str, str], log: Log = None) -> None:
         self.command, self.env, self.log = command, dict(env), log
         self.popen: subprocess.Popen[bytes] | None = None
+        # Run before the command, which it execs: ``ip netns exec <namespace>`` runs it on
+        # another host of a cluster (devtools/cluster).
+        self.prefix: list[str] = []
 
     def spawn(self) -> None:
         """Start the command and return at once."""
         self.popen = subprocess.Popen(
-            self.command,
+            [*self.prefix, *self.command],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE if self.log is None else self.log,

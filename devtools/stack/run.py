@@ -1,8 +1,8 @@
 """`make run`: the whole platform on this machine with embedded defaults. SQLite under
 var/, Redis (the one at 127.0.0.1:6379 if it answers, else a private one on 6390), the web
-app, a worker on every queue, beat, Flower, an SMTP sink printing every outgoing e-mail,
-both provider emulators and the local Stripe, their output here, each line after its
-name. Ctrl-C (or SIGTERM) stops everything.
+app, a worker on every queue, beat, Flower, the console gateway, an SMTP sink printing every
+outgoing e-mail, every provider emulator and the local Stripe, their output here, each line
+after its name. Ctrl-C (or SIGTERM) stops everything.
 
 Every setting below is a default: one already in the environment wins."""
 
@@ -17,7 +17,7 @@ from devtools.stack.group import Group
 from devtools.stack.ports import port_open
 from devtools.stack.processes import ROOT
 from devtools.stack.services import Redis
-from devtools.stack.stand_ins import emulator_settings
+from devtools.stack.stand_ins import emulated, emulator_port, emulator_settings
 
 VAR = ROOT / "var"
 
@@ -25,20 +25,21 @@ VAR = ROOT / "var"
 def _defaults() -> dict[str, str]:
     env = os.environ
     web = f"http://127.0.0.1:{env.get('WEB_PORT', '8000')}"
-    vultr = f"http://127.0.0.1:{env.get('VULTR_EMULATOR_PORT', '8701')}"
-    contabo = f"http://127.0.0.1:{env.get('CONTABO_EMULATOR_PORT', '8702')}"
+    emulators = {name: f"http://127.0.0.1:{emulator_port(name)}" for name in emulated()}
     return {
         "NEMORDP_ENV": "development",
         "WEB_PORT": "8000",
         "FLOWER_PORT": "5555",
+        "CONSOLE_PORT": "8765",
+        # The browser reaches the console gateway on its own port (nginx joins them in
+        # production).
+        "CONSOLE_URL": f"ws://127.0.0.1:{env.get('CONSOLE_PORT', '8765')}",
         "MAIL_PORT": "1025",
         "PUBLIC_BASE_URL": web,
-        "VULTR_EMULATOR_PORT": "8701",
-        "CONTABO_EMULATOR_PORT": "8702",
         "EMULATOR_BOOT_SECONDS": "20",
         "RDP_PORT": "3389",
         # The provider clients talk to the local emulators; nothing else knows they are.
-        **emulator_settings(vultr, contabo, int(env.get("RDP_PORT", "3389"))),
+        **emulator_settings(emulators, int(env.get("RDP_PORT", "3389"))),
         "STATUS_CHECK_INTERVAL": "2",
         "FIRST_CHECK_DELAY": "15",
         # Traffic is read every minute (not every 15), so a usage chart fills quickly.
@@ -54,13 +55,17 @@ def _defaults() -> dict[str, str]:
 
 def _banner(env: dict[str, str]) -> str:
     web, flower = env["PUBLIC_BASE_URL"], f"http://127.0.0.1:{env['FLOWER_PORT']}"
+    emulators = ", ".join(
+        f"{name} http://127.0.0.1:{emulator_port(name, env)}" for name in emulated()
+    )
     return f"""
 NemoRDP is running:
   dashboard and API  {web}/   (API under /api, spec at /api/openapi.json)
   health             {web}/api/health
   metrics            {web}/metrics
   Flower (queues)    {flower}/
-  provider emulators Vultr {env["VULTR_API_URL"]}, Contabo {env["CONTABO_API_URL"]}
+  console gateway    {env["CONSOLE_URL"]}
+  provider emulators {emulators}
   local Stripe       {env["STRIPE_API_BASE"]} (payment pages: pay with the Visa test card)
   outgoing e-mail    printed by the "mail" process
   Redis              {env["REDIS_URL"]}
@@ -82,8 +87,8 @@ def run(*, standby_beat: bool = False) -> int:
     metrics.mkdir(parents=True)
 
     from devtools.stack import schema
-    from devtools.stack.platform import Beat, Flower, Web, Worker
-    from devtools.stack.stand_ins import Emulator, LocalStripe, MailSink, webhook_endpoint
+    from devtools.stack.platform import Beat, ConsoleGateway, Flower, Web, Worker
+    from devtools.stack.stand_ins import LocalStripe, MailSink, local_emulators, webhook_endpoint
 
     with Group() as group:
         if "REDIS_URL" not in os.environ:
@@ -95,15 +100,8 @@ def run(*, standby_beat: bool = False) -> int:
                 os.environ["REDIS_URL"] = redis.url
         env = dict(os.environ)
         schema.prepare(env, sync_stripe=False)
-        rdp, boot = env["RDP_PORT"], env["EMULATOR_BOOT_SECONDS"]
-        emulators = [
-            ("vultr", "VULTR_EMULATOR_PORT", ("--ip-prefix", "127.1", "--rate-limit", "30")),
-            ("contabo", "CONTABO_EMULATOR_PORT", ("--ip-prefix", "127.2")),
-        ]
-        for provider, port, options in emulators:
-            emulator = Emulator(
-                provider, int(env[port]), int(rdp), "--boot-seconds", boot, *options
-            )
+        boot = ("--boot-seconds", env["EMULATOR_BOOT_SECONDS"])
+        for emulator in local_emulators(int(env["RDP_PORT"]), *boot, env=env):
             group.add(emulator).start()
         group.add(MailSink(int(env["MAIL_PORT"]), env)).start()
         web = group.add(Web(int(env["WEB_PORT"]), env, options=("--access-logfile", "-")))
@@ -117,6 +115,7 @@ def run(*, standby_beat: bool = False) -> int:
         for _ in range(2 if standby_beat else 1):
             group.add(Beat(env)).start()
         group.add(Flower(int(env["FLOWER_PORT"]), env)).start()
+        group.add(ConsoleGateway(int(env["CONSOLE_PORT"]), env)).start()
         print(_banner(env), flush=True)
         while not (exited := group.exited()):
             time.sleep(0.5)

@@ -33,17 +33,27 @@ def postgres_bin() -> Path:
 
 
 class Postgres:
-    """A private cluster (trust authentication) on ``port`` with its data under ``data``;
-    ``url`` is the SQLAlchemy URL of its ``database``. Not ``durable``: no fsync, for
-    clusters thrown away after the run."""
+    """A private cluster (trust authentication) on ``host``:``port`` with its data under
+    ``data``; ``url`` is the SQLAlchemy URL of its ``database``. Not ``durable``: no fsync,
+    for clusters thrown away after the run. ``clients`` (a network, ``10.213.0.0/24``) are
+    trusted besides the host itself; ``prefix`` runs its commands (``ip netns exec …``)."""
 
     def __init__(
-        self, data: Path, port: int, *, database: str = "nemordp", durable: bool = False
+        self,
+        data: Path,
+        port: int,
+        *,
+        database: str = "nemordp",
+        durable: bool = False,
+        host: str = "127.0.0.1",
+        clients: str | None = None,
+        prefix: list[str] | None = None,
     ) -> None:
         self.data, self.port, self.database, self.durable = data, port, database, durable
+        self.host, self.clients, self.prefix = host, clients, prefix or []
         self.bin = postgres_bin()
-        self.admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
+        self.admin_url = f"postgresql://postgres@{host}:{port}/postgres"
+        self.url = f"postgresql+psycopg://postgres@{host}:{port}/{database}"
 
     def init(self) -> None:
         """A new cluster in ``data``, which must not exist yet or be empty."""
@@ -59,6 +69,9 @@ class Postgres:
         if not self.durable:
             initdb.append("--no-sync")
         subprocess.run([*_as_postgres(), *initdb], check=True, stdout=subprocess.DEVNULL)
+        if self.clients:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.clients} trust\n")
 
     def ensure(self) -> None:
         """The cluster in ``data`` running: made first if there is none, started if down."""
@@ -75,13 +88,13 @@ class Postgres:
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(
-            [*_as_postgres(), str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
+            [*self.prefix, *_as_postgres(), str(self.bin / "pg_ctl"), "-D", str(self.data), *args],
             check=True,
             stdout=subprocess.DEVNULL,
         )
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        options = f"-p {self.port} -k {self.data} -c listen_addresses={self.host}"
         if not self.durable:
             options += " -c fsync=off"
         self._ctl("-l", str(self.data / "server.log"), "-w", "-o", options, "start")
@@ -106,17 +119,19 @@ def redis_server() -> str:
 
 
 class Redis(Process):
-    """redis-server on ``port`` keeping nothing on disk (its working directory is
+    """redis-server on ``host``:``port`` keeping nothing on disk (its working directory is
     ``directory``): stopping it is a crash (SIGKILL) that loses every queued task, the
     worst case for the broker."""
 
     label = "redis"
     ready_timeout = 20.0
 
-    def __init__(self, directory: Path, port: int, log: Log = None) -> None:
-        self.directory, self.port = directory, port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        command = [redis_server(), "--bind", "127.0.0.1", "--port", str(port)]
+    def __init__(
+        self, directory: Path, port: int, log: Log = None, host: str = "127.0.0.1"
+    ) -> None:
+        self.directory, self.port, self.host = directory, port, host
+        self.url = f"redis://{host}:{port}/0"
+        command = [redis_server(), "--bind", host, "--port", str(port)]
         command += ["--save", "", "--appendonly", "no", "--dir", str(directory)]
         super().__init__(command, os.environ, log)
 
@@ -125,7 +140,7 @@ class Redis(Process):
         super().spawn()
 
     def ready(self) -> bool:
-        return port_open(self.port)
+        return port_open(self.port, self.host)
 
     def stop(self, timeout: float = 0) -> None:
         self.kill()

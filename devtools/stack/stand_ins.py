@@ -1,37 +1,74 @@
-"""What stands in for the outside services: the Vultr and Contabo emulators, the local
+"""What stands in for the outside services: an emulator of each provider's API, the local
 Stripe server and an SMTP sink; and the settings that point the platform at them (nothing
-else in the platform knows they are not the real services)."""
+else in the platform knows they are not the real services).
+
+The emulators are found, not listed: every module of `devtools.emulators` that declares
+``EMULATES`` (`devtools.emulators.Emulates`) is one, run as ``python -m`` that module.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from devtools.emulators import Emulates
 from devtools.stack.ports import port_open
 from devtools.stack.processes import Log, Process, python_module
 
 STRIPE_SECRET_KEY = "sk_test_local"
-PROVIDERS = ("vultr", "contabo")
+EMULATORS = "devtools.emulators"
+
+
+def emulated() -> dict[str, Emulates]:
+    """What each emulator module declares it emulates, by provider name. A declaration of
+    the wrong type, or in a module not named after its provider, stops the stack."""
+    found: dict[str, Emulates] = {}
+    for module_info in pkgutil.iter_modules(importlib.import_module(EMULATORS).__path__):
+        module = importlib.import_module(f"{EMULATORS}.{module_info.name}")
+        declared = getattr(module, "EMULATES", None)
+        if declared is None:
+            continue
+        if not isinstance(declared, Emulates):
+            raise TypeError(f"{module.__name__}.EMULATES is not an Emulates")
+        if declared.provider != module_info.name:
+            raise ValueError(f"{module.__name__} emulates {declared.provider!r}: rename it")
+        found[declared.provider] = declared
+    return found
+
+
+def emulator_port(provider: str, env: Mapping[str, str] = os.environ) -> int:
+    """Where `make run` serves ``provider``'s emulator: <PROVIDER>_EMULATOR_PORT, else the
+    port its module declares."""
+    return int(env.get(f"{provider.upper()}_EMULATOR_PORT", emulated()[provider].port))
 
 
 def emulator_settings(
-    vultr_url: str, contabo_url: str, rdp_port: int, credentials: str = "local"
+    urls: Mapping[str, str], rdp_port: int, credentials: str = "local"
 ) -> dict[str, str]:
-    """Point the provider clients at emulators (base URLs without the API's path); their
-    credentials are made up from ``credentials`` (the emulators take any)."""
-    return {
-        "VULTR_API_URL": f"{vultr_url}/v2",
-        "VULTR_API_KEY": f"{credentials}-vultr-key",
-        "CONTABO_API_URL": f"{contabo_url}/v1",
-        "CONTABO_AUTH_URL": f"{contabo_url}/auth/realms/contabo/protocol/openid-connect/token",
-        "CONTABO_CLIENT_ID": f"{credentials}-client",
-        "CONTABO_CLIENT_SECRET": f"{credentials}-client-secret",
-        "CONTABO_API_USER": "api@example.com",
-        "CONTABO_API_PASSWORD": f"{credentials}-api-password",
-        "RDP_PORT": str(rdp_port),
-    }
+    """Point each provider's client at its emulator (``urls``: each emulator's root URL,
+    without the API's path, by provider name), with credentials made up from
+    ``credentials`` (the emulators take any)."""
+    declared = emulated()
+    unknown = set(urls) - set(declared)
+    if unknown:
+        raise ValueError(f"no emulator of {', '.join(sorted(unknown))}")
+    settings = {"RDP_PORT": str(rdp_port)}
+    for provider, url in urls.items():
+        settings.update(declared[provider].client_settings(url, credentials))
+    return settings
+
+
+def local_emulators(rdp_port: int, *options: str, env: Mapping[str, str]) -> list[Emulator]:
+    """An `Emulator` of every provider on its `emulator_port`, with ``options`` and then
+    the ones its module declares for `make run`."""
+    return [
+        Emulator(provider, emulator_port(provider, env), rdp_port, *options, *declared.options)
+        for provider, declared in emulated().items()
+    ]
 
 
 def stripe_settings(stripe_url: str, web_url: str, webhook_secret: str) -> dict[str, str]:
@@ -61,14 +98,16 @@ class Emulator(Process):
         *options: str,
         log: Log = None,
         env: Mapping[str, str] = os.environ,
+        host: str = "127.0.0.1",
     ) -> None:
-        self.label, self.port, self.url = provider, port, f"http://127.0.0.1:{port}"
-        rdp = ("--rdp-port", str(rdp_port))
+        self.label, self.port, self.host = provider, port, host
+        self.url = f"http://{host}:{port}"
+        rdp = ("--rdp-port", str(rdp_port), "--host", host)
         command = python_module(f"devtools.emulators.{provider}", "--port", str(port), *rdp)
         super().__init__([*command, *options], env, log)
 
     def ready(self) -> bool:
-        return port_open(self.port)
+        return port_open(self.port, self.host)
 
 
 class LocalStripe(Process):
@@ -88,9 +127,10 @@ class LocalStripe(Process):
         state_dir: Path | None = None,
         in_memory: bool = False,
         env: Mapping[str, str] = os.environ,
+        host: str = "127.0.0.1",
     ) -> None:
-        self.port, self.url = port, f"http://127.0.0.1:{port}"
-        command = python_module("devtools.stripe_server", "--port", str(port))
+        self.port, self.host, self.url = port, host, f"http://{host}:{port}"
+        command = python_module("devtools.stripe_server", "--host", host, "--port", str(port))
         command += ["--webhook", webhook]
         if in_memory:
             command.append("--in-memory")
@@ -111,7 +151,7 @@ class LocalStripe(Process):
             self.command = command
 
     def ready(self) -> bool:
-        return port_open(self.port)
+        return port_open(self.port, self.host)
 
 
 class MailSink(Process):
@@ -120,10 +160,16 @@ class MailSink(Process):
 
     label = "mail"
 
-    def __init__(self, port: int, env: Mapping[str, str] = os.environ, log: Log = None) -> None:
-        self.port = port
-        command = python_module("aiosmtpd", "-n", "-l", f"127.0.0.1:{port}")
+    def __init__(
+        self,
+        port: int,
+        env: Mapping[str, str] = os.environ,
+        log: Log = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.port, self.host = port, host
+        command = python_module("aiosmtpd", "-n", "-l", f"{host}:{port}")
         super().__init__([*command, "-c", "aiosmtpd.handlers.Debugging", "stdout"], env, log)
 
     def ready(self) -> bool:
-        return port_open(self.port)
+        return port_open(self.port, self.host)

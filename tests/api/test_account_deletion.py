@@ -16,6 +16,7 @@ from app.security import crypto
 from tests.support.api import PASSWORD, Customer, error_of
 from tests.support.database import Database
 from tests.support.factories import make_instance
+from tests.support.ssh import public_key
 
 TICKET = {"subject": "Slow desktop", "priority": "low", "message": "It lags, Ada Lovelace"}
 
@@ -73,8 +74,13 @@ def test_the_export_holds_the_customers_data_and_no_secrets(
     instance = make_instance(database, customer.id, password_encrypted=sealed)
     customer.post("/api/support/tickets", json=TICKET)
     raw = customer.post("/api/auth/tokens", json={"name": "ci"}).get_json()["token"]
+    key = public_key("ed25519", "me@laptop")
+    customer.post("/api/account/ssh-keys", json={"name": "Laptop", "public_key": key})
     stranger = Customer(app.test_client())
     make_instance(database, stranger.id)
+    stranger.post(
+        "/api/account/ssh-keys", json={"name": "Theirs", "public_key": public_key("ed25519")}
+    )
 
     response = client.get("/api/account/export")
     assert response.status_code == 200 and response.mimetype == "application/json"
@@ -84,6 +90,7 @@ def test_the_export_holds_the_customers_data_and_no_secrets(
     assert [i["id"] for i in data["instances"]] == [instance.id]
     assert data["support_tickets"][0]["messages"][0]["body"] == TICKET["message"]
     assert [t["name"] for t in data["api_tokens"]] == ["ci"]
+    assert [(k["name"], k["public_key"]) for k in data["ssh_keys"]] == [("Laptop", key)]
     assert "account.signup" in [e["action"] for e in data["audit_events"]]
     text = json.dumps(data)
     assert "S3cret" not in text and sealed not in text and raw not in text

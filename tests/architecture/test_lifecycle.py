@@ -26,7 +26,7 @@ CHECKED = ("app", "tasks", "workers")
 LIFECYCLE = ROOT / "app" / "services" / "lifecycle.py"
 TASK_NAMES = ROOT / "app" / "task_names.py"
 # Rows other than machines that have a status of their own, by the names code gives them.
-OTHER_ROWS = {"subscription", "invoice", "ticket", "row", "self"}
+OTHER_ROWS = {"subscription", "invoice", "ticket", "row", "self", "snapshot"}
 
 S = InstanceStatus
 AREAS = {value.split(".")[0] for name, value in vars(task_names).items() if name.isupper()}

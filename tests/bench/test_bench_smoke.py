@@ -94,3 +94,11 @@ def test_password_change_times_changes_and_sign_ins(private_redis: str) -> None:
     out = run_bench("password_change.py", private_redis, "--runs", "2", "--web-workers", "1")
     assert "argon2id in use (m=19456 KiB, t=2, p=1)" in out
     assert "password change" in out and "sign-in" in out
+
+
+def test_console_bench_times_first_frame_keys_and_idle(private_redis: str) -> None:
+    out = run_bench(
+        "console.py", private_redis, "--runs", "1", "--keys", "2", "--idle-seconds", "1"
+    )
+    assert "first region" in out and "key to screen" in out and "idle" in out
+    assert "PNG, zlib level 1 (in use)" in out

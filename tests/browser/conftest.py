@@ -24,6 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from devtools import build_assets
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 
 
@@ -31,6 +32,12 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
+    stale = build_assets.stale_files()
+    if stale:
+        pytest.fail(
+            f"{build_assets.BUILD} is not what the sources build ({', '.join(stale)}): "
+            "rebuild it with `make install`"
+        )
     with sync_playwright() as driver:
         yield driver
 

@@ -4,6 +4,7 @@ over HTTPS with a self-signed certificate."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import socket
@@ -146,6 +147,7 @@ def test_nginx_fronts_the_app_and_flower_over_https(
         },
     )
     conf = nginx_conf(shared_tmp, site)
+    built = json.loads((STATIC_DIR / "build" / "manifest.json").read_text())
     # The app as deploy/nemordp.env.example configures it behind nginx, on the test database;
     # this checkout's code, run from elsewhere as the units run it.
     env = {
@@ -173,6 +175,11 @@ def test_nginx_fronts_the_app_and_flower_over_https(
             health = client.get("/api/health")
             plans = client.get("/api/plans")
             stylesheet = client.get("/static/css/app.css")
+            bundle = client.get(
+                f"/static/build/{built['entries']['app']['file']}",
+                headers={"Accept-Encoding": "gzip"},
+            )
+            build_manifest = client.get("/static/build/manifest.json")
             login = client.post(
                 "/api/auth/login",
                 json={"email": "nobody@example.com", "password": "x" * 12},
@@ -195,8 +202,13 @@ def test_nginx_fronts_the_app_and_flower_over_https(
     assert stylesheet.content == (STATIC_DIR / "css" / "app.css").read_bytes()
     assert "x-request-id" not in stylesheet.headers
     assert stylesheet.headers["cache-control"] == "no-cache"
+    # The bundles, named by their content, are kept for good.
+    assert bundle.status_code == 200 and "x-request-id" not in bundle.headers
+    assert bundle.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert bundle.headers["content-encoding"] == "gzip"  # the copy the build compressed
+    assert build_manifest.status_code == 404
     # One HSTS header everywhere, whoever answered.
-    for response in (page, health, plans, stylesheet, login, flower_refused, flower):
+    for response in (page, health, plans, stylesheet, bundle, login, flower_refused, flower):
         assert response.headers.get_list("strict-transport-security") == [HSTS]
     # The app took the client's address from nginx's X-Forwarded-For, not the client's claim.
     assert login.status_code == 401

@@ -19,6 +19,7 @@ UNITS = [
     *(f"nemordp-worker@{group}.service" for group in WORKER_GROUPS),
     "nemordp-beat@1.service",
     "nemordp-flower.service",
+    "nemordp-console.service",
     "nemordp.target",
 ]
 # systemd-analyze's 0-10 exposure score; 2.0 and below is "OK".

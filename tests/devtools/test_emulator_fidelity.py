@@ -92,6 +92,18 @@ def test_the_vultr_emulator_answers_as_vultr_describes(vultr_server: ServedEmula
         api.call("PATCH /instances/{instance-id} 202", path, json={"label": "renamed"})
         api.call("POST /instances/{instance-id}/reinstall 202", f"{path}/reinstall", json={})
         api.call("GET /instances/{instance-id}/bandwidth 200", f"{path}/bandwidth")
+        key = {"name": "laptop", "ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA laptop"}
+        api.call("POST /ssh-keys 201", "/ssh-keys", json=key)
+        api.call("GET /ssh-keys 200", "/ssh-keys")
+        taken = {"instance_id": instance_id, "description": "before-update"}
+        snapshot = api.call("POST /snapshots 201", "/snapshots", json=taken).json()["snapshot"]
+        snapshot_path = f"/snapshots/{snapshot['id']}"
+        wait_until(lambda: client.get(snapshot_path).json()["snapshot"]["status"] == "complete", 5)
+        api.call("GET /snapshots 200", "/snapshots")
+        api.call("GET /snapshots/{snapshot-id} 200", snapshot_path)
+        restore = {"snapshot_id": snapshot["id"]}
+        api.call("POST /instances/{instance-id}/restore 202", f"{path}/restore", json=restore)
+        api.call("DELETE /snapshots/{snapshot-id} 204", snapshot_path)
 
     assert api.broken == {}
     assert one["v6_networks"][0]["main_ip"]
@@ -130,6 +142,7 @@ def test_the_contabo_emulator_answers_as_contabo_describes(contabo_api: httpx.Cl
     images = api.call("GET /v1/compute/images 200", "/v1/compute/images").json()["data"]
     secret = {"name": "desk-password", "value": PASSWORD, "type": "password"}
     stored = api.call("POST /v1/secrets 201", "/v1/secrets", json=secret).json()["data"][0]
+    api.call("GET /v1/secrets 200", "/v1/secrets", params={"type": "password"})
     order = {
         "imageId": images[0]["imageId"],
         "productId": "V91",
@@ -149,6 +162,17 @@ def test_the_contabo_emulator_answers_as_contabo_describes(contabo_api: httpx.Cl
         api.call(key, f"{path}/actions/{action}")
     reinstall = {"imageId": images[0]["imageId"], "defaultUser": "root", "userData": ""}
     api.call("PUT /v1/compute/instances/{instanceId} 200", path, json=reinstall)
+    snapshots = f"{path}/snapshots"
+    key = "POST /v1/compute/instances/{instanceId}/snapshots 201"
+    taken = api.call(key, snapshots, json={"name": "before-update"}).json()["data"][0]
+    one_snapshot = f"{snapshots}/{taken['snapshotId']}"
+    api.call("GET /v1/compute/instances/{instanceId}/snapshots 200", snapshots)
+    key = "GET /v1/compute/instances/{instanceId}/snapshots/{snapshotId} 200"
+    api.call(key, one_snapshot)
+    key = "POST /v1/compute/instances/{instanceId}/snapshots/{snapshotId}/rollback 200"
+    api.call(key, f"{one_snapshot}/rollback", json={})
+    key = "DELETE /v1/compute/instances/{instanceId}/snapshots/{snapshotId} 204"
+    api.call(key, one_snapshot)
     api.call("POST /v1/compute/instances/{instanceId}/cancel 201", f"{path}/cancel", json={})
 
     assert api.broken == {}

@@ -182,7 +182,7 @@ def test_an_unknown_instance_is_404(api: httpx.Client) -> None:
 
 
 def test_an_unknown_route_is_404_in_vultr_shape(api: httpx.Client) -> None:
-    assert_vultr_error(api.get("/snapshots"), 404)
+    assert_vultr_error(api.get("/block-storage"), 404)
 
 
 def test_a_new_instance_is_404_for_the_first_not_found_seconds(
@@ -314,7 +314,37 @@ def test_reinstall_answers_202_and_installs_again(api: httpx.Client, admin: Emul
     reinstalled = response.json()["instance"]
     assert (reinstalled["status"], reinstalled["server_status"]) == ("active", "installingbooting")
     assert reinstalled["hostname"] == "fresh"
-    assert "default_password" not in reinstalled
+    # A new password, shown in this answer only; the old one is void.
+    assert reinstalled["default_password"] not in ("", created["default_password"])
+    assert "default_password" not in instance(api, created["id"])
+
+
+def test_patching_the_os_reinstalls_with_a_new_password(api: httpx.Client) -> None:
+    created = order(api)
+    debian = 2136
+
+    response = api.patch(f"/instances/{created['id']}", json={"os_id": debian})
+
+    assert response.status_code == 202
+    answer = response.json()["instance"]
+    assert (answer["os_id"], answer["server_status"]) == (debian, "installingbooting")
+    assert answer["default_password"] != created["default_password"]
+
+
+def test_ssh_keys_are_kept_and_named_by_an_order(api: httpx.Client) -> None:
+    key = {"name": "laptop", "ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA laptop"}
+    added = api.post("/ssh-keys", json=key)
+    assert added.status_code == 201
+    key_id = added.json()["ssh_key"]["id"]
+    assert [k["id"] for k in api.get("/ssh-keys").json()["ssh_keys"]] == [key_id]
+
+    unknown = api.post(
+        "/instances",
+        json={"region": "ewr", "plan": "vc2-1c-1gb", "os_id": 1743, "sshkey_id": ["nope"]},
+    )
+    assert unknown.status_code == 400
+    assert api.delete(f"/ssh-keys/{key_id}").status_code == 204
+    assert api.get(f"/ssh-keys/{key_id}").status_code == 404
 
 
 def test_patching_the_plan_resizes_the_instance(api: httpx.Client, admin: EmulatorHandle) -> None:

@@ -150,7 +150,9 @@ def undelivered_kept_nothing(engine: Engine, api: stripe.StripeClient) -> list[s
             session_at_stripe = api.v1.checkout.sessions.retrieve(instance.checkout_session_id)
             if session_at_stripe.status == "open":
                 problems.append(f"order {instance.id} ended with its payment page still open")
-            subscription_id = session_at_stripe.subscription or subscription_id
+            ordered = session_at_stripe.subscription
+            if ordered is not None:
+                subscription_id = ordered if isinstance(ordered, str) else ordered.id
         if subscription_id is None:
             continue
         status = api.v1.subscriptions.retrieve(str(subscription_id)).status

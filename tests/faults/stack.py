@@ -136,7 +136,9 @@ class Stack:
             "RATELIMIT_STORAGE_URI": "",
             "CACHE_REDIS_URL": "",
             "BEAT_KEY_PREFIX": "nemordp:faults-beat",
-            **emulator_settings(servers[0].url, servers[1].url, rdp_port, "faults"),
+            **emulator_settings(
+                {"vultr": servers[0].url, "contabo": servers[1].url}, rdp_port, "faults"
+            ),
             "MAIL_PORT": str(mail_port),
             **stripe_settings(f"http://127.0.0.1:{stripe_port}", web_url, WEBHOOK_SECRET),
             "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import ssl
 import time
 from typing import Any
 
@@ -16,8 +17,10 @@ _numbers = itertools.count(1)
 class WebCustomer:
     """Signed up through the API; sends its CSRF token on every write."""
 
-    def __init__(self, base_url: str, timeout: float = 30) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(
+        self, base_url: str, timeout: float = 30, verify: ssl.SSLContext | bool = True
+    ) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, verify=verify)
         self.email = f"web{os.getpid()}-{next(_numbers)}-{time.time_ns()}@example.com"
         response = self.http.post(
             "/api/auth/signup", json={"email": self.email, "password": PASSWORD}

@@ -131,7 +131,9 @@ def test_with_no_worker_at_all_every_queue_is_reported(isolated_app: Flask) -> N
         keys = [alert.key for alert in alert_checks.queues_without_workers()]
     assert keys == [
         "workers_down:default",
+        "workers_down:actions",
         "workers_down:provisioning",
+        "workers_down:checks",
         "workers_down:billing",
         "workers_down:email",
         "workers_down:periodic",

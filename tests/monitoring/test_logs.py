@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.logs import ContextFilter, RedactingFormatter, RedactingJsonFormatter, Redactor
-from app.models import Instance
+from app.models import Job
 from tests.support.api import Customer, order, wait_for_job
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle
@@ -64,16 +64,16 @@ def test_worker_lines_carry_the_task_and_the_job_they_work_on(
     ordered = order(customer)
     job = wait_for_job(customer, ordered["job"]["id"])
     assert job["state"] == "succeeded"
-    instance = database.get(Instance, ordered["instance"]["id"])
-    assert instance is not None and instance.provider_id
-    # The status checks look the machine up at the provider, under the job's id.
+    record = database.get(Job, job["id"])
+    assert record is not None and record.celery_task_id
+    # Every line its task wrote, the provider's create call among them, names the job.
     lines = [
         line
         for line in WORKER_LOG.read_text(errors="replace").splitlines()
-        if f"/v2/instances/{instance.provider_id}" in line
+        if f"task_id={record.celery_task_id} " in line
     ]
-    assert lines and all(f"job_id={job['id']}]" in line for line in lines), lines[:3]
-    assert all("task_id=" in line for line in lines)
+    assert any("POST" in line and "/v2/instances " in line for line in lines), lines[:3]
+    assert all(line.endswith(f"job_id={job['id']}]") for line in lines), lines[:3]
 
 
 def test_secret_settings_and_secret_shaped_values_never_reach_the_output(app: Flask) -> None:

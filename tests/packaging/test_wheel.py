@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -224,12 +225,15 @@ def test_installed_wheel_runs_the_platform_outside_the_repository(
         assert wait_until(lambda: control.ping(destination=[WORKER_NAME], timeout=1), timeout=60)
         plans = httpx.get(f"{base}/api/plans").json()["plans"]
         login = httpx.get(f"{base}/login")
+        (module,) = re.findall(r'<script type="module" src="([^"]+)"', login.text)
+        bundle = httpx.get(f"{base}{module}")
         stylesheet = httpx.get(f"{base}/static/css/app.css")
         help_page = httpx.get(f"{base}/help")
         faq = httpx.get(f"{base}/api/support/faq")
 
     assert plans and all(plan["price_cents"] > 0 for plan in plans)
-    assert login.status_code == 200 and "/static/js/" in login.text
+    assert login.status_code == 200 and "/static/build/app-" in login.text
+    assert bundle.status_code == 200 and "immutable" in bundle.headers["cache-control"]
     assert stylesheet.status_code == 200 and stylesheet.headers["content-type"].startswith(
         "text/css"
     )

@@ -42,6 +42,11 @@ class EmulatorHandle:
     def calls(self) -> dict[str, int]:
         return dict(self.http.get("/calls").json())
 
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Every snapshot the emulator keeps, of any machine."""
+        snapshots: list[dict[str, Any]] = self.http.get("/snapshots").json()
+        return snapshots
+
 
 def quick_settings(rdp_port: int, ip_prefix: str, **values: Any) -> EmulatorSettings:
     """Settings for tests: machines boot in a fraction of a second and a ``timeout`` fault

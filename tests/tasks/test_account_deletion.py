@@ -13,6 +13,7 @@ from app.models import (
     Instance,
     Job,
     RecoveryCode,
+    SshKey,
     SupportTicket,
     TicketMessage,
     User,
@@ -24,6 +25,7 @@ from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
 from tests.support.factories import make_instance
 from tests.support.mailbox import Mailbox
+from tests.support.ssh import public_key
 
 TICKET = {"subject": "Slow desktop", "priority": "low", "message": "It lags, Ada Lovelace"}
 
@@ -67,6 +69,8 @@ def test_a_deleted_account_has_its_machines_destroyed_and_its_personal_data_eras
     assert len(vultr.machines()) == 1
     assert customer.post("/api/support/tickets", json=TICKET).status_code == 201
     customer.post("/api/auth/tokens", json={"name": "laptop of Ada"})
+    key = {"name": "Ada's laptop", "public_key": public_key("ed25519", "ada@laptop")}
+    assert customer.post("/api/account/ssh-keys", json=key).status_code == 201
     setup = customer.post("/api/account/2fa/setup", json={"password": PASSWORD}).get_json()
     customer.post("/api/account/2fa/confirm", json={"code": totp_code(setup["secret"])})
 
@@ -81,7 +85,7 @@ def test_a_deleted_account_has_its_machines_destroyed_and_its_personal_data_eras
     assert user.email == f"erased-{customer.id}@erased.invalid"
     assert user.full_name == "" and user.password_hash == ERASED_PASSWORD_HASH
     assert user.totp_secret_encrypted is None and not user.is_active_account
-    for model in (ApiToken, EmailToken, RecoveryCode, SupportTicket, TicketMessage):
+    for model in (ApiToken, EmailToken, RecoveryCode, SshKey, SupportTicket, TicketMessage):
         assert database.count(model) == 0, model
     # The audit trail stays, pointing at the pseudonymous row.
     actions = database.scalars(select(AuditEvent.action).where(AuditEvent.user_id == customer.id))

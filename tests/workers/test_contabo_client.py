@@ -22,6 +22,7 @@ from tests.support.emulators import (
     serving,
     wait_until,
 )
+from tests.support.ssh import public_key
 from workers.outside_errors import PermanentError, TransientError
 from workers.providers.base import (
     Capability,
@@ -29,6 +30,7 @@ from workers.providers.base import (
     Machine,
     MachineNotFound,
     MachineState,
+    ssh_key_name,
 )
 from workers.providers.contabo import ContaboClient
 from workers.providers.system_images import WantedImage
@@ -706,3 +708,38 @@ def test_the_throttle_keeps_a_burst_under_the_limit(
 
     assert all(isinstance(r, list) for r in results)
     assert admin.calls()["list"] == 41  # not one 429, so not one retry
+
+
+# -- SSH keys ---------------------------------------------------------------------------------
+def test_ssh_keys_are_stored_once_as_ssh_secrets_and_named_in_a_linux_order(
+    contabo: ContaboClient,
+    admin: EmulatorHandle,
+    emulator: ContaboEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = public_key()
+    caplog.set_level(logging.DEBUG)
+
+    first = contabo.create(desk("nemordp-1", "linux", user_data="", ssh_keys=(key,)))
+    second = contabo.create(desk("nemordp-2", "linux", user_data="", ssh_keys=(key,)))
+
+    ssh = [s for s in emulator.secrets.values() if s.type == "ssh"]
+    assert [(s.name, s.value) for s in ssh] == [(ssh_key_name(key), key)]
+    for machine in (first, second):
+        assert machine_view(admin, machine.provider_id)["sshKeys"] == [ssh[0].secret_id]
+    assert key.split()[1] not in caplog.text
+
+
+def test_a_reinstall_installs_the_keys_again_and_windows_gets_none(
+    contabo: ContaboClient, admin: EmulatorHandle, emulator: ContaboEmulator
+) -> None:
+    machine = ready(contabo, desk(ssh_keys=(public_key(),)))  # Windows: keys left out
+    assert machine_view(admin, machine.provider_id)["sshKeys"] == []
+    key = public_key()
+
+    answer = contabo.reinstall(machine.provider_id, "linux", "", "New2024!!pass", (key,))
+
+    assert answer is None  # the password is ours
+    [secret] = [s for s in emulator.secrets.values() if s.type == "ssh"]
+    view = machine_view(admin, machine.provider_id)
+    assert (view["sshKeys"], view["rootPassword"]) == ([secret.secret_id], "New2024!!pass")

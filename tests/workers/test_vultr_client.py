@@ -26,12 +26,14 @@ from tests.support.emulators import (
     serving,
     wait_until,
 )
+from tests.support.ssh import public_key
 from workers.outside_errors import PermanentError, TransientError
 from workers.providers.base import (
     CreateRequest,
     Machine,
     MachineNotFound,
     MachineState,
+    ssh_key_name,
 )
 from workers.providers.system_images import WantedImage
 from workers.providers.throttle import NoSlot, Throttle
@@ -255,8 +257,11 @@ def test_reinstall_replaces_the_user_data_and_installs_again(
     ready(vultr_client, created.provider_id)
     admin.settings(boot_seconds=1.0)
 
-    vultr_client.reinstall(created.provider_id, "windows", "<powershell>v2</powershell>", "ignored")
+    password = vultr_client.reinstall(
+        created.provider_id, "windows", "<powershell>v2</powershell>", "ignored"
+    )
 
+    assert password == admin.machines()[0]["default_password"] != created.default_password
     assert vultr_client.get(created.provider_id).ready is False
     assert admin.machines()[0]["user_data"] == "<powershell>v2</powershell>"
     calls = admin.calls()
@@ -515,3 +520,46 @@ def test_a_redis_throttle_is_shared_by_worker_processes() -> None:
     with pytest.raises(TransientError):
         Throttle("5/minute", key, url, max_wait=0.2).wait()
     Throttle("5/minute", key, "memory://", max_wait=0.2).wait()  # a separate window
+
+
+# -- SSH keys and reinstalling with another system ------------------------------------------
+def test_ssh_keys_are_registered_once_and_named_in_a_linux_order(
+    vultr_client: VultrClient, admin: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = public_key()
+    caplog.set_level(logging.DEBUG)
+
+    first = order(vultr_client, "nemordp-1", os_type="linux", ssh_keys=(key,))
+    second = order(vultr_client, "nemordp-2", os_type="linux", ssh_keys=(key,))
+
+    registered = vultr_client._http.call("GET", "/ssh-keys").json()["ssh_keys"]
+    assert [(k["name"], k["ssh_key"]) for k in registered] == [(ssh_key_name(key), key)]
+    views = {m["id"]: m for m in admin.machines()}
+    assert views[first.provider_id]["sshkey_ids"] == [registered[0]["id"]]
+    assert views[second.provider_id]["sshkey_ids"] == [registered[0]["id"]]
+    assert admin.calls()["ssh_key_create"] == 1
+    assert key.split()[1] not in caplog.text  # logs name a key by its fingerprint only
+
+
+def test_a_windows_order_carries_no_ssh_keys(
+    vultr_client: VultrClient, admin: EmulatorHandle
+) -> None:
+    created = order(vultr_client, os_type="windows", ssh_keys=(public_key(),))
+    assert admin.machines()[0]["sshkey_ids"] == [] and created.default_password
+    assert "ssh_key_create" not in admin.calls()
+
+
+def test_reinstall_with_another_system_answers_its_new_password(
+    vultr_client: VultrClient, admin: EmulatorHandle
+) -> None:
+    created = order(vultr_client)
+    ready(vultr_client, created.provider_id)
+
+    password = vultr_client.reinstall(created.provider_id, "linux", "#cloud-config\n", "unused")
+
+    [view] = admin.machines()
+    assert password is not None and password == view["default_password"]
+    assert password != created.default_password
+    assert (view["os"], view["user_data"]) == ("Ubuntu 22.04 LTS x64", "#cloud-config\n")
+    assert "reinstall" not in admin.calls()  # a PATCH of os_id reinstalls
+    assert ready(vultr_client, created.provider_id).state == MachineState.RUNNING

@@ -1,2 +1,2 @@
-"""Cloud providers behind one interface; `registry` names them, says what each can do and
-builds their clients."""
+"""Cloud providers behind one interface, a module per provider declaring its client as
+``CLIENT``; `registry` finds them, says what each can do and builds their clients."""

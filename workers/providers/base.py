@@ -9,10 +9,12 @@ said no, with its message), with `MachineNotFound` for a machine that does not e
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
@@ -21,6 +23,10 @@ from workers.outside_errors import PermanentError
 
 class MachineNotFound(PermanentError):
     """No machine with that id (or it is gone)."""
+
+
+class SnapshotNotFound(PermanentError):
+    """No snapshot with that id (or it is gone)."""
 
 
 class Capability(StrEnum):
@@ -32,6 +38,7 @@ class Capability(StrEnum):
     SHRINK_DISK = "shrink_disk"  # ... including a plan with a smaller disk
     TRAFFIC_REPORTING = "traffic_reporting"  # daily traffic per machine (`bandwidth`)
     REINSTALL = "reinstall"  # reinstall the system with fresh user data
+    SNAPSHOTS = "snapshots"  # take, list, restore and delete snapshots of a machine's disk
 
 
 class MachineState(StrEnum):
@@ -43,6 +50,19 @@ class MachineState(StrEnum):
     RESIZING = "resizing"
     ERROR = "error"  # needs a human at the provider
     GONE = "gone"  # destroyed or cancelled
+
+
+@dataclass(frozen=True)
+class ProviderSetting:
+    """A setting a client reads (its API's URL, credentials, throttle): `settings.py` adds
+    it to the platform's settings, so it is typed, documented in ``.env.example``, shown by
+    ``flask config show`` and, when ``secret``, masked and readable from ``<NAME>_FILE``."""
+
+    name: str  # upper case, starting with the provider's name: ACME_API_KEY
+    default: str
+    description: str
+    secret: bool = False
+    rate_limit: bool = False  # checked as a rate limit ("25/second")
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,25 @@ class CreateRequest:
     # Our chosen password, handed over through the provider's own password facility
     # (Contabo's secrets); None where the provider generates it (Vultr).
     password: str | None
+    # OpenSSH public keys to install (Linux only); each client registers them its own way.
+    ssh_keys: tuple[str, ...] = ()
+
+
+class SnapshotState(StrEnum):
+    """Provider snapshot states normalised."""
+
+    PENDING = "pending"  # being taken
+    AVAILABLE = "available"  # complete: it can be restored
+    GONE = "gone"  # deleted
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    provider_snapshot_id: str
+    name: str  # what we named it at the provider (the lookup key of a retried create)
+    created_at: datetime | None
+    size: int | None  # bytes, where the provider says
+    status: SnapshotState
 
 
 @dataclass(frozen=True)
@@ -86,6 +125,7 @@ class ProviderClient(ABC):
     title: ClassVar[str]  # as people write it, for messages
     capabilities: ClassVar[frozenset[Capability]]
     api_url_setting: ClassVar[str]  # the setting holding the API's root URL
+    settings: ClassVar[tuple[ProviderSetting, ...]]  # every setting `from_config` reads
     # True where the provider generates the machine's password and shows it only in the
     # create answer (`Machine.default_password`); False where it takes the one we choose.
     generates_password: ClassVar[bool] = False
@@ -134,8 +174,17 @@ class ProviderClient(ABC):
         """Move the machine to ``plan`` (`Capability.RESIZE`; without it, PermanentError)."""
 
     @abstractmethod
-    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
-        """Reinstall the system with fresh user data (`Capability.REINSTALL`)."""
+    def reinstall(
+        self,
+        provider_id: str,
+        os_type: str,
+        user_data: str,
+        password: str,
+        ssh_keys: tuple[str, ...] = (),
+    ) -> str | None:
+        """Reinstall ``os_type``'s system with fresh user data, erasing the disk
+        (`Capability.REINSTALL`). The password the provider generated for it where it
+        generates them (`generates_password`), else None: ``password`` is the new one."""
 
     @abstractmethod
     def destroy(self, provider_id: str) -> None:
@@ -146,4 +195,34 @@ class ProviderClient(ABC):
         """Daily traffic, or None without `Capability.TRAFFIC_REPORTING`."""
 
     @abstractmethod
+    def create_snapshot(self, provider_id: str, name: str) -> Snapshot:
+        """Start a snapshot of the machine's disk named ``name`` (`Capability.SNAPSHOTS`).
+        Never retried blindly: callers look the name up first."""
+
+    @abstractmethod
+    def list_snapshots(self, provider_id: str) -> list[Snapshot]:
+        """The snapshots the provider keeps of the machine (where its API does not tell
+        whose a snapshot is, every snapshot on the account)."""
+
+    @abstractmethod
+    def get_snapshot(self, provider_id: str, snapshot_id: str) -> Snapshot:
+        """One snapshot now; `SnapshotNotFound` when it does not exist."""
+
+    @abstractmethod
+    def restore_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        """Overwrite the machine's disk with the snapshot; the machine reboots into it."""
+
+    @abstractmethod
+    def delete_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        """Delete the snapshot; one already gone is fine."""
+
+    @abstractmethod
     def close(self) -> None: ...
+
+
+def ssh_key_name(public_key: str) -> str:
+    """The name a client registers an OpenSSH public key under at a provider, from its
+    SHA-256 fingerprint (as ``ssh-keygen -l`` shows it), so a key is registered once."""
+    blob = base64.b64decode(public_key.split()[1])
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
+    return f"nemordp-SHA256:{digest}"

@@ -20,7 +20,9 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 
@@ -33,6 +35,11 @@ from workers.providers.base import (
     MachineNotFound,
     MachineState,
     ProviderClient,
+    ProviderSetting,
+    Snapshot,
+    SnapshotNotFound,
+    SnapshotState,
+    ssh_key_name,
 )
 from workers.providers.http_core import ProviderHttp, body_message
 from workers.providers.system_images import (
@@ -85,8 +92,27 @@ class _Token:
 class ContaboClient(ProviderClient):
     name = "contabo"
     title = "Contabo"
-    capabilities = frozenset({Capability.REINSTALL})
+    capabilities = frozenset({Capability.REINSTALL, Capability.SNAPSHOTS})
     api_url_setting = "CONTABO_API_URL"
+    settings = (
+        ProviderSetting("CONTABO_API_URL", "https://api.contabo.com/v1", "Contabo API v1."),
+        ProviderSetting(
+            "CONTABO_AUTH_URL",
+            "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token",
+            "Contabo's OAuth2 token endpoint.",
+        ),
+        ProviderSetting("CONTABO_CLIENT_ID", "", "Contabo OAuth2 client id."),
+        ProviderSetting("CONTABO_CLIENT_SECRET", "", "Contabo OAuth2 client secret.", secret=True),
+        ProviderSetting("CONTABO_API_USER", "", "Contabo API user (an e-mail address)."),
+        ProviderSetting("CONTABO_API_PASSWORD", "", "Contabo API password.", secret=True),
+        ProviderSetting(
+            "CONTABO_RATE_LIMIT",
+            "10/second",
+            "Throttle of Contabo calls, shared by every worker (Contabo publishes no limit: "
+            "a cautious guess).",
+            rate_limit=True,
+        ),
+    )
     page_size = 100  # elements per page when listing
 
     def __init__(
@@ -125,7 +151,9 @@ class ContaboClient(ProviderClient):
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
         # Shared through Redis, so all worker processes together keep to the limit.
-        throttle = Throttle(config["CONTABO_RATE_LIMIT"], cls.name, config["REDIS_URL"])
+        throttle = Throttle(
+            config["CONTABO_RATE_LIMIT"], cls.name, config["REDIS_URL"], config=config
+        )
         return cls(
             config[cls.api_url_setting],
             config["CONTABO_AUTH_URL"],
@@ -157,6 +185,8 @@ class ContaboClient(ProviderClient):
         password = _required(request.password or "", "password")
         body["imageId"] = self._image_id(request.os_type)
         body["rootPassword"] = self._store_password(request.label, password)
+        if request.ssh_keys and request.os_type == "linux":
+            body["sshKeys"] = [self._ssh_secret(key) for key in request.ssh_keys]
         created = _first(self._call_not_on_machine("POST", "/compute/instances", json=body))
         return Machine(
             provider_id=str(created["instanceId"]),
@@ -205,7 +235,14 @@ class ContaboClient(ProviderClient):
             f"{provider_id}); order a new machine with that product and move to it instead"
         )
 
-    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
+    def reinstall(
+        self,
+        provider_id: str,
+        os_type: str,
+        user_data: str,
+        password: str,
+        ssh_keys: tuple[str, ...] = (),
+    ) -> None:
         path = _instance_path(provider_id)
         body: dict[str, Any] = {
             "imageId": self._image_id(os_type),
@@ -213,6 +250,8 @@ class ContaboClient(ProviderClient):
             "userData": user_data,
         }
         body["rootPassword"] = self._store_password(f"reinstall-{provider_id}", password)
+        if ssh_keys and os_type == "linux":
+            body["sshKeys"] = [self._ssh_secret(key) for key in ssh_keys]
         self._call("PUT", path, json=body)
 
     def destroy(self, provider_id: str) -> None:
@@ -236,6 +275,33 @@ class ContaboClient(ProviderClient):
     def bandwidth(self, provider_id: str) -> list[DailyTraffic] | None:
         return None  # Contabo has no traffic endpoint
 
+    # -- snapshots ------------------------------------------------------------------------
+    def create_snapshot(self, provider_id: str, name: str) -> Snapshot:
+        """Contabo takes names of up to 30 letters, digits, spaces and dashes."""
+        path = f"{_instance_path(provider_id)}/snapshots"
+        return _snapshot(_first(self._call("POST", path, json={"name": name})))
+
+    def list_snapshots(self, provider_id: str) -> list[Snapshot]:
+        path = f"{_instance_path(provider_id)}/snapshots"
+        return [_snapshot(data) for data in self._pages(path, {})]
+
+    def get_snapshot(self, provider_id: str, snapshot_id: str) -> Snapshot:
+        try:
+            return _snapshot(_first(self._call("GET", _snapshot_path(provider_id, snapshot_id))))
+        except MachineNotFound as exc:
+            raise SnapshotNotFound(exc.message, exc.status) from exc
+
+    def restore_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        """Contabo's rollback also deletes every snapshot of the machine newer than it."""
+        path = f"{_snapshot_path(provider_id, snapshot_id)}/rollback"
+        self._call("POST", path, json={})
+
+    def delete_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        try:
+            self._call("DELETE", _snapshot_path(provider_id, snapshot_id))
+        except MachineNotFound:
+            logger.info("Contabo snapshot already gone", extra={"snapshot_id": snapshot_id})
+
     def close(self) -> None:
         self._http.close()
 
@@ -256,6 +322,18 @@ class ContaboClient(ProviderClient):
     def _store_password(self, name: str, password: str) -> int:
         body = {"name": f"{name}-password", "value": password, "type": "password"}
         return int(_first(self._call_not_on_machine("POST", "/secrets", json=body))["secretId"])
+
+    def _ssh_secret(self, public_key: str) -> int:
+        """The secret id of this SSH key (a secret of type ``ssh`` named by its
+        fingerprint), stored first if the account has none yet."""
+        name = ssh_key_name(public_key)
+        for secret in self._pages("/secrets", {"type": "ssh", "name": name}):
+            if secret.get("name") == name:
+                return int(secret["secretId"])
+        body = {"name": name, "value": public_key, "type": "ssh"}
+        created = _first(self._call_not_on_machine("POST", "/secrets", json=body))
+        logger.info("contabo ssh key stored", extra={"ssh_key": name})
+        return int(created["secretId"])
 
     def _instance(self, provider_id: str) -> dict[str, Any]:
         return _first(self._call("GET", _instance_path(provider_id)))
@@ -378,6 +456,22 @@ def _instance_path(provider_id: str) -> str:
     return f"/compute/instances/{provider_id}"
 
 
+def _snapshot_path(provider_id: str, snapshot_id: str) -> str:
+    return f"{_instance_path(provider_id)}/snapshots/{quote(snapshot_id, safe='')}"
+
+
+def _snapshot(data: Mapping[str, Any]) -> Snapshot:
+    """Contabo reports neither a snapshot's state nor its size: one it lists is usable."""
+    created = str(data.get("createdDate") or "")
+    return Snapshot(
+        provider_snapshot_id=str(data["snapshotId"]),
+        name=str(data.get("name") or ""),
+        created_at=datetime.fromisoformat(created) if created else None,
+        size=None,
+        status=SnapshotState.AVAILABLE,
+    )
+
+
 def _default_user(os_type: str) -> str:
     try:
         return DEFAULT_USERS[os_type]
@@ -421,6 +515,8 @@ def _first(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code == 204:  # a delete answers with no body
+        return {}
     try:
         body = response.json()
     except ValueError as exc:
@@ -428,3 +524,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
             f"Contabo answered {response.status_code} with a body that is not JSON"
         ) from exc
     return body if isinstance(body, dict) else {}
+
+
+# Found by the registry: the client this module adds.
+CLIENT = ContaboClient

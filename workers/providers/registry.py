@@ -2,24 +2,45 @@
 provider per worker process, built from the app config.
 
 Everything outside this package learns about providers here: their names (`PROVIDERS`),
-their declarations (`client_class`: capabilities, title), where their APIs are (`api_urls`)
-and their clients (`client_for`). A new provider is one more class in `CLIENT_CLASSES`.
+their declarations (`client_class`: capabilities, title, settings), where their APIs are
+(`api_urls`) and their clients (`client_for`). The clients are found, not listed: every
+module of this package that declares ``CLIENT = <its ProviderClient class>`` adds one, so a
+new provider is one new module here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
 
 from workers.providers.base import Capability, ProviderClient
-from workers.providers.contabo import ContaboClient
-from workers.providers.vultr import VultrClient
 
-CLIENT_CLASSES: dict[str, type[ProviderClient]] = {
-    client.name: client for client in (VultrClient, ContaboClient)
-}
+PACKAGE = "workers.providers"
+
+
+def discover(package: str = PACKAGE) -> dict[str, type[ProviderClient]]:
+    """The client class each module of ``package`` declares as ``CLIENT``, by provider
+    name, in module order. A declaration that is not a client, or a second client for one
+    name, stops the import."""
+    found: dict[str, type[ProviderClient]] = {}
+    for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        client = getattr(module, "CLIENT", None)
+        if client is None:
+            continue
+        if not (isinstance(client, type) and issubclass(client, ProviderClient)):
+            raise TypeError(f"{module.__name__}.CLIENT is not a ProviderClient class")
+        if client.name in found:
+            raise ValueError(f"two clients for the provider {client.name!r}")
+        found[client.name] = client
+    return found
+
+
+CLIENT_CLASSES = discover()
 PROVIDERS = tuple(CLIENT_CLASSES)
 
 _clients: dict[str, ProviderClient] = {}

@@ -2,14 +2,16 @@
 collecting 429s (Vultr answers 429 above 30 requests a second per source address; Contabo
 publishes no number, so its limit is a cautious setting).
 
-Built on the ``limits`` library's moving window. With a ``redis://`` storage every worker
-process shares one window per key; ``memory://`` shares it within one process.
+Built on the ``limits`` library's moving window. With a Redis storage (a URL of the
+platform's Redis form, opened as `app.redis_client` says) every worker process shares one
+window per key; ``memory://`` shares it within one process.
 """
 
 from __future__ import annotations
 
-import functools
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from limits import parse
 from limits.errors import StorageError
@@ -27,22 +29,38 @@ class NoSlot(TransientError):
     unreachable. Not retried inline: the wait was already long, the task retries later."""
 
 
-@functools.cache
-def _storage(uri: str) -> StorageTypes:
-    """One storage (and connection pool) per URI and process."""
-    return storage_from_string(uri, wrap_exceptions=True)
+_storages: dict[str, StorageTypes] = {}
+
+
+def _storage(url: str, config: Mapping[str, Any]) -> StorageTypes:
+    """One storage (and connection pool) per URL and process."""
+    # Imported on use: settings.py reads the clients' declarations (`ProviderClient.settings`)
+    # before the app package, which needs the settings, can be imported.
+    from app.redis_client import limits_storage
+
+    if url not in _storages:
+        uri, options = limits_storage(url, config)
+        _storages[url] = storage_from_string(uri, wrap_exceptions=True, **options)
+    return _storages[url]
 
 
 class Throttle:
-    """Blocks each caller until the window ``limit`` (e.g. ``"25/second"``) has a free slot."""
+    """Blocks each caller until the window ``limit`` (e.g. ``"25/second"``) has a free slot.
+    ``config`` holds the Redis settings (TLS, Sentinel) of a Redis ``storage_url``."""
 
     def __init__(
-        self, limit: str, key: str, storage_uri: str = "memory://", *, max_wait: float = 10.0
+        self,
+        limit: str,
+        key: str,
+        storage_url: str = "memory://",
+        *,
+        config: Mapping[str, Any] | None = None,
+        max_wait: float = 10.0,
     ) -> None:
         self.item = parse(limit)
         self.key = key
         self.max_wait = max_wait
-        self.limiter = MovingWindowRateLimiter(_storage(storage_uri))
+        self.limiter = MovingWindowRateLimiter(_storage(storage_url, config or {}))
 
     def wait(self) -> None:
         """Take a slot, sleeping in short steps; `NoSlot` after ``max_wait``."""

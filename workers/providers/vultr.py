@@ -12,7 +12,7 @@ import base64
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -25,6 +25,11 @@ from workers.providers.base import (
     MachineNotFound,
     MachineState,
     ProviderClient,
+    ProviderSetting,
+    Snapshot,
+    SnapshotNotFound,
+    SnapshotState,
+    ssh_key_name,
 )
 from workers.providers.http_core import ProviderHttp
 from workers.providers.system_images import (
@@ -59,9 +64,24 @@ class VultrClient(ProviderClient):
     title = "Vultr"
     # No SHRINK_DISK: Vultr refuses (400) a plan whose disk is smaller than the current one.
     capabilities = frozenset(
-        {Capability.RESIZE, Capability.TRAFFIC_REPORTING, Capability.REINSTALL}
+        {
+            Capability.RESIZE,
+            Capability.TRAFFIC_REPORTING,
+            Capability.REINSTALL,
+            Capability.SNAPSHOTS,
+        }
     )
     api_url_setting = "VULTR_API_URL"
+    settings = (
+        ProviderSetting("VULTR_API_URL", "https://api.vultr.com/v2", "Vultr API v2."),
+        ProviderSetting("VULTR_API_KEY", "", "Vultr API key.", secret=True),
+        ProviderSetting(
+            "VULTR_RATE_LIMIT",
+            "25/second",
+            "Throttle of Vultr calls, shared by every worker (Vultr allows 30/s).",
+            rate_limit=True,
+        ),
+    )
     generates_password = True
 
     def __init__(
@@ -93,7 +113,9 @@ class VultrClient(ProviderClient):
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
         # Shared through Redis, so all worker processes together stay under Vultr's limit.
-        throttle = Throttle(config["VULTR_RATE_LIMIT"], cls.name, config["REDIS_URL"])
+        throttle = Throttle(
+            config["VULTR_RATE_LIMIT"], cls.name, config["REDIS_URL"], config=config
+        )
         return cls(
             config[cls.api_url_setting],
             config["VULTR_API_KEY"],
@@ -120,6 +142,8 @@ class VultrClient(ProviderClient):
             "backups": "disabled",
             "activation_email": False,
         }
+        if request.ssh_keys and request.os_type == "linux":
+            body["sshkey_id"] = [self._registered_key(key) for key in request.ssh_keys]
         data = self._http.call("POST", "/instances", json=body).json()["instance"]
         logger.info(
             "vultr instance ordered", extra={"provider_id": data["id"], "label": request.label}
@@ -182,18 +206,42 @@ class VultrClient(ProviderClient):
         """Vultr refuses (400) a plan whose disk is smaller than the current one."""
         self._http.call("PATCH", _instance(provider_id), json={"plan": plan})
 
-    def reinstall(self, provider_id: str, os_type: str, user_data: str, password: str) -> None:
-        """Reinstall the machine's current OS with fresh user data.
-
-        Vultr cannot set a password (a new one is generated and not returned), so
-        ``password`` is unused, and the reinstall keeps the OS the machine has: ``os_type``
-        is only checked to be one we know.
-        """
+    def reinstall(
+        self,
+        provider_id: str,
+        os_type: str,
+        user_data: str,
+        password: str,
+        ssh_keys: tuple[str, ...] = (),
+    ) -> str | None:
+        """Reinstall with fresh user data: the same OS through ``/reinstall``, another one
+        by a PATCH of ``os_id`` (which Vultr answers by reinstalling). Vultr cannot set a
+        password (``password`` is unused): it generates a new one, shown in the answer.
+        Neither call takes SSH keys, so ``ssh_keys`` are not installed again."""
         if not self.images.knows(os_type):
             raise PermanentError(f"no Vultr image for os_type {os_type!r}")
+        os_id = int(self.images.image_id(os_type))
         path = _instance(provider_id)
-        self._http.call("PATCH", path, json={"user_data": _base64(user_data)})
-        self._http.call("POST", f"{path}/reinstall", json={})
+        current = self._http.call("GET", path).json()["instance"]
+        if current.get("os_id") == os_id:
+            self._http.call("PATCH", path, json={"user_data": _base64(user_data)})
+            answer = self._http.call("POST", f"{path}/reinstall", json={})
+        else:
+            body = {"os_id": os_id, "user_data": _base64(user_data)}
+            answer = self._http.call("PATCH", path, json=body)
+        logger.info("vultr instance reinstalled", extra={"provider_id": provider_id})
+        return answer.json()["instance"].get("default_password") or None
+
+    def _registered_key(self, public_key: str) -> str:
+        """The id of the account's SSH key with this key's name, registered first if new."""
+        name = ssh_key_name(public_key)
+        for key in self._pages("/ssh-keys", "ssh_keys", {}, PAGE_SIZE):
+            if key.get("name") == name:
+                return str(key["id"])
+        body = {"name": name, "ssh_key": public_key}
+        created = self._http.call("POST", "/ssh-keys", json=body).json()["ssh_key"]
+        logger.info("vultr ssh key registered", extra={"ssh_key": name})
+        return str(created["id"])
 
     def destroy(self, provider_id: str) -> None:
         try:
@@ -214,6 +262,32 @@ class VultrClient(ProviderClient):
             ),
             key=lambda traffic: traffic.day,
         )
+
+    # -- snapshots ------------------------------------------------------------------------
+    def create_snapshot(self, provider_id: str, name: str) -> Snapshot:
+        """Vultr keeps the name as the snapshot's description."""
+        body = {"instance_id": provider_id, "description": name}
+        return to_snapshot(self._http.call("POST", "/snapshots", json=body).json()["snapshot"])
+
+    def list_snapshots(self, provider_id: str) -> list[Snapshot]:
+        """Every snapshot on the account: Vultr's do not say which machine they came from."""
+        return [to_snapshot(data) for data in self._pages("/snapshots", "snapshots", {}, PAGE_SIZE)]
+
+    def get_snapshot(self, provider_id: str, snapshot_id: str) -> Snapshot:
+        try:
+            return to_snapshot(self._http.call("GET", _snapshot(snapshot_id)).json()["snapshot"])
+        except MachineNotFound as exc:
+            raise SnapshotNotFound(exc.message, exc.status) from exc
+
+    def restore_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        path = f"{_instance(provider_id)}/restore"
+        self._http.call("POST", path, json={"snapshot_id": snapshot_id})
+
+    def delete_snapshot(self, provider_id: str, snapshot_id: str) -> None:
+        try:
+            self._http.call("DELETE", _snapshot(snapshot_id))
+        except MachineNotFound:
+            logger.info("vultr snapshot already gone", extra={"snapshot_id": snapshot_id})
 
     def close(self) -> None:
         self._http.close()
@@ -258,6 +332,24 @@ def machine_state(status: str, power_status: str) -> MachineState:
     return MachineState.ERROR
 
 
+SNAPSHOT_STATES = {
+    "pending": SnapshotState.PENDING,
+    "complete": SnapshotState.AVAILABLE,
+    "deleted": SnapshotState.GONE,
+}
+
+
+def to_snapshot(data: Mapping[str, Any]) -> Snapshot:
+    created = data.get("date_created") or None
+    return Snapshot(
+        provider_snapshot_id=str(data["id"]),
+        name=str(data.get("description") or ""),
+        created_at=datetime.fromisoformat(created) if created else None,
+        size=int(data["size"]) if data.get("size") else None,
+        status=SNAPSHOT_STATES.get(str(data.get("status")), SnapshotState.PENDING),
+    )
+
+
 def hostname_for(label: str) -> str:
     """A valid hostname (RFC 1123 label, at most 63 characters) derived from the label."""
     name = re.sub(r"[^a-z0-9-]+", "-", label.lower()).strip("-")[:63].rstrip("-")
@@ -270,3 +362,11 @@ def _base64(text: str) -> str:
 
 def _instance(provider_id: str) -> str:
     return f"/instances/{quote(provider_id, safe='')}"
+
+
+def _snapshot(snapshot_id: str) -> str:
+    return f"/snapshots/{quote(snapshot_id, safe='')}"
+
+
+# Found by the registry: the client this module adds.
+CLIENT = VultrClient

@@ -1,15 +1,16 @@
 // The dashboard's entry point: routes, the signed-in check, page mounting and focus.
 // Pages are modules with { title, public?, mount(main, ctx) }; everything they show comes
-// from /api.
+// from /api. The operator console's pages are a bundle of their own, fetched only when one
+// of them opens (the shell of an /app/admin address preloads it).
 
 import { api, onUnauthorized } from './lib/api.js';
 import { announce, h } from './lib/dom.js';
 import { appFrame, authFrame, markCurrentNav } from './lib/layout.js';
 import { matchRoute, navigate, startRouter } from './lib/router.js';
 import { clearUser, currentUser, knownUser } from './lib/session.js';
-import { ADMIN_ROUTES } from './pages/admin/routes.js';
 import billing from './pages/billing.js';
 import confirmEmail from './pages/confirm-email.js';
+import instanceConsole from './pages/instance-console.js';
 import instanceDetail from './pages/instance-detail.js';
 import instanceNew from './pages/instance-new.js';
 import instances from './pages/instances.js';
@@ -32,6 +33,7 @@ const ROUTES = [
   { path: '/app/instances', page: instances },
   { path: '/app/instances/new', page: instanceNew },
   { path: '/app/instances/:id', page: instanceDetail },
+  { path: '/app/instances/:id/console', page: instanceConsole },
   { path: '/app/settings', page: settings },
   { path: '/app/settings/:tab', page: settings },
   { path: '/app/billing', page: billing },
@@ -40,8 +42,14 @@ const ROUTES = [
   { path: '/app/staff', redirect: '/app/staff/tickets' },
   { path: '/app/staff/tickets', page: staffTickets },
   { path: '/app/staff/tickets/:id', page: staffTicket },
-  ...ADMIN_ROUTES,
 ];
+
+/** The routes that may match `pathname`: the operator console's only under /app/admin. */
+async function routesFor(pathname) {
+  if (pathname !== '/app/admin' && !pathname.startsWith('/app/admin/')) return ROUTES;
+  const { ADMIN_ROUTES } = await import('./pages/admin/routes.js');
+  return [...ROUTES, ...ADMIN_ROUTES];
+}
 
 let disposers = [];
 let renderCount = 0;
@@ -86,11 +94,28 @@ async function logout(button) {
   navigate('/login?logged_out=1');
 }
 
+/** The server could not be reached: say so, with a link to try the same page again. */
+function unavailable(error, here) {
+  authFrame().append(
+    h('h1', {}, 'NemoRDP is unavailable'),
+    h('p', { class: 'alert alert-error', role: 'alert' }, error.display || String(error)),
+    h('p', {}, h('a', { href: here }, 'Try again')),
+  );
+}
+
 async function render({ initial }) {
   const token = ++renderCount;
   dispose();
   const { pathname, search } = window.location;
-  const found = matchRoute(ROUTES, pathname);
+  let routes;
+  try {
+    routes = await routesFor(pathname);
+  } catch (error) {
+    if (token === renderCount) unavailable(error, pathname + search);
+    return;
+  }
+  if (token !== renderCount) return;
+  const found = matchRoute(routes, pathname);
   if (found?.route.redirect) {
     navigate(found.route.redirect, { replace: true });
     return;
@@ -103,13 +128,7 @@ async function render({ initial }) {
     try {
       user = await currentUser();
     } catch (error) {
-      if (token !== renderCount) return;
-      const main = authFrame();
-      main.append(
-        h('h1', {}, 'NemoRDP is unavailable'),
-        h('p', { class: 'alert alert-error', role: 'alert' }, error.display || String(error)),
-        h('p', {}, h('a', { href: pathname + search }, 'Try again')),
-      );
+      if (token === renderCount) unavailable(error, pathname + search);
       return;
     }
     if (token !== renderCount) return;

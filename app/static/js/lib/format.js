@@ -12,6 +12,8 @@ const STATUS = {
   stopped: { label: 'Stopped', tone: 'neutral' },
   starting: { label: 'Starting', tone: 'busy' },
   resizing: { label: 'Resizing', tone: 'busy' },
+  restoring: { label: 'Restoring', tone: 'busy' },
+  reinstalling: { label: 'Reinstalling', tone: 'busy' },
   suspended: { label: 'Suspended', tone: 'warn' },
   terminating: { label: 'Terminating', tone: 'busy' },
   terminated: { label: 'Terminated', tone: 'muted' },

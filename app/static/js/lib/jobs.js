@@ -9,7 +9,11 @@ export const JOB_LABELS = {
   start: 'Start',
   terminate: 'Termination',
   change_plan: 'Plan change',
+  reinstall: 'Reinstall',
   cancel_subscription: 'Cancellation',
+  snapshot_create: 'Snapshot',
+  snapshot_restore: 'Restore',
+  snapshot_delete: 'Snapshot deletion',
 };
 
 export const JOB_WORK = {
@@ -19,7 +23,11 @@ export const JOB_WORK = {
   start: 'Starting the machine',
   terminate: 'Destroying the machine',
   change_plan: 'Invoicing the difference and resizing the machine',
+  reinstall: 'Erasing the disk and installing the new system',
   cancel_subscription: 'Ending the subscription at the end of its period',
+  snapshot_create: 'Taking the snapshot',
+  snapshot_restore: 'Overwriting the disk with the snapshot and restarting',
+  snapshot_delete: 'Deleting the snapshot',
 };
 
 export function isFinished(job) {

@@ -3,8 +3,7 @@
 
 import { h, setText, show } from './dom.js';
 import { isStaff } from './session.js';
-
-const STATIC = '/static';
+import { logoUrl } from './site.js';
 
 export const NAV = [
   { href: '/app/instances', label: 'Instances' },
@@ -21,7 +20,7 @@ function brand(href) {
   return h(
     'a',
     { class: 'brand', href },
-    h('img', { src: `${STATIC}/img/logo.svg`, alt: '', width: '28', height: '28' }),
+    h('img', { src: logoUrl(), alt: '', width: '28', height: '28' }),
     h('span', {}, 'NemoRDP'),
   );
 }

@@ -1,5 +1,5 @@
-// One machine: live status, connect (.rdp file, credentials), power actions with job
-// progress, details and usage.
+// One machine: live status, connect (.rdp file, credentials), power actions and reinstall
+// with job progress, details, usage and snapshots.
 
 import { api } from '../lib/api.js';
 import { copyableValue } from '../lib/clipboard.js';
@@ -20,6 +20,8 @@ import {
 import { JOB_LABELS, JOB_WORK, forgetJob, isFinished, trackJob, trackedJob } from '../lib/jobs.js';
 import { breadcrumb, showMissing } from '../lib/layout.js';
 import { Poller } from '../lib/poller.js';
+import { reinstallDialog } from '../lib/reinstall.js';
+import { snapshotsSection } from '../lib/snapshots.js';
 import { usageChart } from '../lib/usage-chart.js';
 
 const BUSY_POLL_MS = 1000;
@@ -198,6 +200,11 @@ export default {
       },
       'Download .rdp file',
     );
+    const consoleLink = h(
+      'a',
+      { class: 'button button-secondary', href: `/app/instances/${id}/console` },
+      'Console',
+    );
     const rdpWaiting = h(
       'p',
       { class: 'muted' },
@@ -219,7 +226,7 @@ export default {
     const connectCard = card(
       { id: 'connect-title', title: 'Connect' },
       connectIntro,
-      h('div', { class: 'button-row' }, rdpLink, rdpWaiting, revealButton),
+      h('div', { class: 'button-row' }, rdpLink, consoleLink, rdpWaiting, revealButton),
       credentialsError,
       credentials,
     );
@@ -264,12 +271,13 @@ export default {
     const restart = h('button', { type: 'button', class: 'button button-secondary' }, 'Restart');
     const stop = h('button', { type: 'button', class: 'button button-secondary' }, 'Stop');
     const start = h('button', { type: 'button', class: 'button button-secondary' }, 'Start');
+    const reinstall = h('button', { type: 'button', class: 'button button-danger' }, 'Reinstall…');
     const terminate = h('button', { type: 'button', class: 'button button-danger' }, 'Terminate…');
     const powerHint = h('p', { class: 'muted small', id: 'power-hint' });
     const terminatedNote = h('p', { class: 'muted', hidden: true });
     const powerCard = card(
       { id: 'power-title', title: 'Power' },
-      h('div', { class: 'button-row' }, restart, stop, start, terminate),
+      h('div', { class: 'button-row' }, restart, stop, start, reinstall, terminate),
       powerHint,
       terminatedNote,
       actionError,
@@ -300,6 +308,10 @@ export default {
       },
     });
     ctx.onDispose(traffic.dispose);
+    const snapshots = snapshotsSection({
+      instanceId: id,
+      onStarted: (started) => beginJob(started),
+    });
 
     main.append(
       h(
@@ -327,6 +339,7 @@ export default {
           usageError,
           traffic.element,
         ),
+        snapshots.element,
       ),
     );
 
@@ -350,6 +363,7 @@ export default {
       const active = status === 'active';
       const terminated = status === 'terminated';
       show(rdpLink, active);
+      show(consoleLink, active);
       show(rdpWaiting, !active && !terminated);
       setText(
         connectIntro,
@@ -366,10 +380,12 @@ export default {
       restart.disabled = !active || running;
       stop.disabled = !active || running;
       start.disabled = status !== 'stopped' || running;
+      reinstall.disabled = !(active || status === 'stopped') || running;
       terminate.disabled = status === 'terminating' || terminated;
       show(restart, !terminated);
       show(stop, !terminated && !stoppedSide);
       show(start, !terminated && stoppedSide);
+      show(reinstall, !terminated);
       show(terminate, !terminated);
       setText(
         powerHint,
@@ -398,6 +414,7 @@ export default {
       setValue(details.values.ipv6, instance.ipv6_address, { mono: true });
       setValue(details.values.username, instance.username, { mono: true });
       setValue(details.values.created, dateTime(instance.created_at));
+      snapshots.render(instance, jobRunning());
     };
 
     // Just paid: the payment's webhook starts the setup any second now.
@@ -461,6 +478,7 @@ export default {
       progress.render(job, instance);
       if (isFinished(job)) {
         forgetJob(id);
+        snapshots.load();
         if (wasRunning) {
           const label = JOB_LABELS[job.kind] || job.kind;
           const outcome = job.state === 'failed' ? 'failed' : 'finished';
@@ -514,6 +532,14 @@ export default {
     restart.addEventListener('click', () => runAction('restart'));
     stop.addEventListener('click', () => runAction('stop'));
     start.addEventListener('click', () => runAction('start'));
+    reinstall.addEventListener('click', async () => {
+      showMessage(actionError, null);
+      const outcome = await reinstallDialog(instance);
+      if (outcome && ctx.isCurrent()) {
+        hideCredentials(); // the shown password is about to stop working
+        beginJob(outcome.job);
+      }
+    });
     terminate.addEventListener('click', async () => {
       showMessage(actionError, null);
       const name = instance.name;
@@ -579,6 +605,7 @@ export default {
     }
     if (!ctx.isCurrent()) return;
     loadUsage();
+    snapshots.load();
     poller = new Poller(poll, { interval: IDLE_POLL_MS, busyInterval: BUSY_POLL_MS });
     const busy = jobRunning() || isTransitional(instance.status) || awaitingWebhook();
     poller.start(busy ? BUSY_POLL_MS : IDLE_POLL_MS);

@@ -1,9 +1,10 @@
-// Order a machine: plan (price and specs from /api/plans), operating system, and a region
-// among those the chosen plan is offered in. The order answers either a provisioning job
+// Order a machine: plan (price and specs from /api/plans), operating system (with the
+// account's SSH keys to install on Linux), and a region among those the chosen plan is
+// offered in. The order answers either a provisioning job
 // (followed on the machine's page) or a payment page to go to first.
 
 import { api, fieldMessages } from '../lib/api.js';
-import { announce, h, setText, uid } from '../lib/dom.js';
+import { announce, h, setText, show, uid } from '../lib/dom.js';
 import { alertBox, showMessage, whileBusy } from '../lib/forms.js';
 import { trackJob } from '../lib/jobs.js';
 import { breadcrumb } from '../lib/layout.js';
@@ -71,7 +72,10 @@ export default {
     );
     const loading = h('p', { class: 'muted' }, 'Loading plans…');
     main.append(loading);
-    const { plans } = await api.get('/api/plans');
+    const [{ plans }, { ssh_keys: sshKeys }] = await Promise.all([
+      api.get('/api/plans'),
+      api.get('/api/account/ssh-keys').catch(() => ({ ssh_keys: [] })),
+    ]);
     if (!ctx.isCurrent()) return;
     loading.remove();
     if (plans.length === 0) {
@@ -121,6 +125,36 @@ export default {
       osError,
     );
 
+    const keysError = fieldError('ssh-keys-error');
+    const keysFieldset = h(
+      'fieldset',
+      { class: 'options options-ssh-keys', 'aria-describedby': 'ssh-keys-hint ssh-keys-error' },
+      h('legend', {}, 'SSH keys'),
+      h(
+        'p',
+        { class: 'hint', id: 'ssh-keys-hint' },
+        sshKeys.length
+          ? 'Installed on the Linux machine, to sign in without a password.'
+          : h(
+            'span',
+            {},
+            'You have no SSH keys yet; add them under ',
+            h('a', { href: '/app/settings/security' }, 'Settings, Security'),
+            '.',
+          ),
+      ),
+      sshKeys.map((key) => {
+        const id = `ssh-key-${key.id}`;
+        return h(
+          'div',
+          { class: 'checkbox' },
+          h('input', { type: 'checkbox', name: 'ssh_key_ids', value: String(key.id), id }),
+          h('label', { for: id }, `${key.name} `, h('code', {}, key.fingerprint)),
+        );
+      }),
+      keysError,
+    );
+
     const region = h(
       'select',
       { id: 'region', name: 'region', 'aria-describedby': 'region-hint region-error' },
@@ -142,6 +176,7 @@ export default {
       { class: 'stack order-form', novalidate: true },
       planFieldset,
       osFieldset,
+      keysFieldset,
       regionField,
       h('div', { class: 'card order-total' }, summary, errors, submit),
     );
@@ -167,6 +202,13 @@ export default {
           `region${plan.regions.length === 1 ? '' : 's'}.`,
       );
     };
+    const chosenKeys = () =>
+      selectedOs() === 'linux'
+        ? [...form.querySelectorAll('input[name="ssh_key_ids"]:checked')].map((box) =>
+          Number(box.value),
+        )
+        : [];
+    const refreshKeys = () => show(keysFieldset, selectedOs() === 'linux');
     const refreshSummary = () => {
       const plan = selectedPlan();
       setText(
@@ -177,9 +219,11 @@ export default {
     };
     form.addEventListener('change', (event) => {
       if (event.target.name === 'plan') refreshRegions();
+      refreshKeys();
       refreshSummary();
     });
     refreshRegions();
+    refreshKeys();
     refreshSummary();
 
     form.addEventListener('submit', async (event) => {
@@ -188,9 +232,12 @@ export default {
       setFieldError(planError, null, form.querySelectorAll('input[name="plan"]'));
       setFieldError(osError, null, form.querySelectorAll('input[name="os_type"]'));
       setFieldError(regionError, null, [region]);
+      setFieldError(keysError, null, form.querySelectorAll('input[name="ssh_key_ids"]'));
       await whileBusy(submit, 'Ordering…', async () => {
         try {
           const body = { plan: selectedPlan().code, os_type: selectedOs(), region: region.value };
+          const keys = chosenKeys();
+          if (keys.length) body.ssh_key_ids = keys;
           const ordered = await api.post('/api/instances', body);
           if (ordered.checkout_url) {
             // Paid orders: Stripe's payment page, which comes back to the machine's page.
@@ -204,6 +251,11 @@ export default {
           setFieldError(planError, fields.plan, form.querySelectorAll('input[name="plan"]'));
           setFieldError(osError, fields.os_type, form.querySelectorAll('input[name="os_type"]'));
           setFieldError(regionError, fields.region, [region]);
+          setFieldError(
+            keysError,
+            fields.ssh_key_ids,
+            form.querySelectorAll('input[name="ssh_key_ids"]'),
+          );
           showMessage(errors, error);
         }
       });

@@ -23,6 +23,8 @@ const STATUSES = [
   'stopped',
   'starting',
   'resizing',
+  'reinstalling',
+  'restoring',
   'suspended',
   'terminating',
   'terminated',

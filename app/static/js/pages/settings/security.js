@@ -1,5 +1,5 @@
-// Settings, Security: password, two-factor sign-in, API tokens, and deleting the account
-// behind a typed confirmation.
+// Settings, Security: password, two-factor sign-in, API tokens, SSH keys, and deleting the
+// account behind a typed confirmation.
 
 import { PASSWORD_INPUT, newPasswordFields } from '../../lib/account.js';
 import { api } from '../../lib/api.js';
@@ -8,6 +8,7 @@ import { card, h } from '../../lib/dom.js';
 import { field, requireFilled, submitForm } from '../../lib/forms.js';
 import { navigate } from '../../lib/router.js';
 import { clearUser } from '../../lib/session.js';
+import { sshKeysCard } from './ssh-keys.js';
 import { tokensCard } from './tokens.js';
 import { twoFactorCard } from './two-factor.js';
 
@@ -88,6 +89,6 @@ export function securityTab(ctx) {
     'div',
     { class: 'settings-grid' },
     h('div', { class: 'stack' }, passwordCard(tokens.reload), twoFactorCard(ctx)),
-    h('div', { class: 'stack' }, tokens.element, deleteCard(ctx)),
+    h('div', { class: 'stack' }, tokens.element, sshKeysCard(ctx), deleteCard(ctx)),
   );
 }
