@@ -12,15 +12,25 @@ root's hash, which only exists on the machine.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from workers import agent_install
 from workers.agent_install import AgentSetup
 
 
-def user_data(os_type: str, username: str, agent: AgentSetup | None = None) -> str:
-    """The first-boot script; with ``agent``, it also installs the session-reporting agent."""
+def user_data(
+    os_type: str,
+    username: str,
+    agent: AgentSetup | None = None,
+    ssh_keys: Sequence[str] = (),
+) -> str:
+    """The first-boot script; with ``agent``, it also installs the session-reporting agent.
+    On Linux the desktop user is given ``ssh_keys`` (the providers give them to root, but
+    Vultr's reinstall takes none)."""
     if os_type == "windows":
         return _windows(agent)
-    return _linux(username, agent)
+    return _linux(username, agent, ssh_keys)
 
 
 def _windows(agent: AgentSetup | None) -> str:
@@ -36,7 +46,7 @@ def _windows(agent: AgentSetup | None) -> str:
     )
 
 
-def _linux(username: str, agent: AgentSetup | None) -> str:
+def _linux(username: str, agent: AgentSetup | None, ssh_keys: Sequence[str]) -> str:
     # runcmd runs after cloud-init's set-passwords module has applied the provider's root
     # password, so the hash copied here is the one the provider set.
     copy_password = f'usermod -p "$(getent shadow root | cut -d: -f2)" {username}'
@@ -50,6 +60,7 @@ def _linux(username: str, agent: AgentSetup | None) -> str:
             "    groups: [sudo]",
             "    shell: /bin/bash",
             "    lock_passwd: false",
+            *_authorized_keys(ssh_keys),
             *(agent_install.linux_files(agent) if agent else []),
             "runcmd:",
             f"  - [sh, -c, '{copy_password}']",
@@ -58,3 +69,11 @@ def _linux(username: str, agent: AgentSetup | None) -> str:
             *(agent_install.linux_commands() if agent else []),
         ]
     )
+
+
+def _authorized_keys(ssh_keys: Sequence[str]) -> list[str]:
+    """The user's ``ssh_authorized_keys``, each a double-quoted scalar (JSON's quoting is
+    YAML's), whatever its comment holds."""
+    if not ssh_keys:
+        return []
+    return ["    ssh_authorized_keys:", *(f"      - {json.dumps(key)}" for key in ssh_keys)]

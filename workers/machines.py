@@ -79,6 +79,7 @@ def create(job: Job) -> None:
             agent_token = agent.mint_token(instance)
             db.session.commit()
             offer = instance.plan.offers[instance.provider]
+            keys = ssh_keys.public_keys_of(instance.id)
             machine = client.create(
                 CreateRequest(
                     label=instance.label,
@@ -89,9 +90,10 @@ def create(job: Job) -> None:
                         instance.os_type,
                         instance.username or "",
                         _agent_setup(instance, agent_token),
+                        keys,
                     ),
                     password=password,
-                    ssh_keys=ssh_keys.public_keys_of(instance.id),
+                    ssh_keys=keys,
                 )
             )
             if machine.default_password is not None:
@@ -174,12 +176,13 @@ def reinstall(job: Job) -> None:
     db.session.commit()
     chosen = job.context.get("password")
     username = username_for(system)
+    keys = ssh_keys.public_keys_of(instance.id)
     generated = client.reinstall(
         instance.provider_id,
         system,
-        cloud_init.user_data(system, username, _agent_setup(instance, agent_token)),
+        cloud_init.user_data(system, username, _agent_setup(instance, agent_token), keys),
         crypto.decrypt(chosen) if chosen else "",
-        ssh_keys.public_keys_of(instance.id),
+        keys,
     )
     instance.os_type, instance.username = system, username
     instance.password_encrypted = crypto.encrypt(generated) if generated else chosen

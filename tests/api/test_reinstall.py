@@ -3,6 +3,8 @@ the old ones void; on each provider with a real worker and the emulators over HT
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -126,8 +128,11 @@ def test_a_reinstall_installs_the_chosen_system_with_new_credentials(
     [machine] = emulator.machines()
     at_provider = machine.get("default_password") or machine.get("rootPassword")
     assert after["password"] == at_provider  # the one the machine now takes; the old is void
-    if provider == "contabo":  # Vultr's reinstall takes no keys
+    if provider == "contabo":  # Vultr's reinstall takes no keys, only user data
         assert len(machine["sshKeys"]) == 1
+    # Either way the desktop user has the key, from the new system's first-boot script.
+    user_data = machine["user_data" if provider == "vultr" else "userData"]
+    assert f"ssh_authorized_keys:\n      - {json.dumps(key['public_key'])}" in user_data
     assert emulator.calls()["reinstall" if provider == "contabo" else "update"] >= 1
     stored = database.get(Instance, instance_id)
     assert stored is not None and before["password"] not in str(stored.password_encrypted)

@@ -217,7 +217,8 @@ class VultrClient(ProviderClient):
         """Reinstall with fresh user data: the same OS through ``/reinstall``, another one
         by a PATCH of ``os_id`` (which Vultr answers by reinstalling). Vultr cannot set a
         password (``password`` is unused): it generates a new one, shown in the answer.
-        Neither call takes SSH keys, so ``ssh_keys`` are not installed again."""
+        Neither call takes SSH keys: root's are gone, and the desktop user has
+        ``ssh_keys`` from the Linux user data (`workers.cloud_init`)."""
         if not self.images.knows(os_type):
             raise PermanentError(f"no Vultr image for os_type {os_type!r}")
         os_id = int(self.images.image_id(os_type))
