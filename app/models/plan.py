@@ -31,13 +31,9 @@ class Plan(db.Model):  # type: ignore[name-defined]
     gpu: Mapped[str | None] = mapped_column(String(64))
     rank: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     offers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
-    # How many snapshots a machine of the plan may keep, and what each costs a month (0:
-    # included in the plan's price).
+    # How many snapshots a machine of the plan may keep, included in the plan's price.
     snapshot_quota: Mapped[int] = mapped_column(
         Integer, default=2, server_default="2", nullable=False
-    )
-    snapshot_price_cents: Mapped[int] = mapped_column(
-        Integer, default=0, server_default="0", nullable=False
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # Operators' choices, which loading the catalogue file leaves alone: whether the plan

@@ -28,10 +28,6 @@ class SnapshotListSchema(Schema):
     quota = fields.Integer(
         required=True, metadata={"description": "How many the machine's plan keeps at once."}
     )
-    price_cents = fields.Integer(
-        required=True, metadata={"description": "A month per snapshot; 0: included."}
-    )
-    currency = fields.String(required=True)
 
 
 class SnapshotCreateSchema(Schema):

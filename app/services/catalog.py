@@ -31,7 +31,6 @@ PLAN_FIELDS = (
     "rank",
     "offers",
     "snapshot_quota",
-    "snapshot_price_cents",
 )
 
 

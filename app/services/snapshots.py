@@ -1,4 +1,4 @@
-"""Snapshots of a customer's machine: list them with the plan's quota and price, take one,
+"""Snapshots of a customer's machine: list them with the plan's quota, take one,
 restore the machine from one, delete one.
 
 A snapshot belongs to the machine's owner: every call finds the machine among the user's
@@ -6,7 +6,7 @@ first (404 otherwise). Each change is a job (`JobKind.SNAPSHOT_*`) whose steps a
 `workers.snapshots`; taking and deleting leave the machine as it is, a restore overwrites
 its disk (the owner types the machine's name to confirm) and the machine is `restoring`
 until it answers again. A plan keeps ``snapshot_quota`` snapshots per machine, failed ones
-aside, at ``snapshot_price_cents`` a month each.
+aside, included in its price.
 """
 
 from __future__ import annotations
@@ -28,18 +28,15 @@ SS = SnapshotStatus
 
 
 def list_for(user: User, instance_id: int) -> dict[str, Any]:
-    """The machine's snapshots, oldest first, with what its plan allows and costs."""
+    """The machine's snapshots, oldest first, with how many its plan keeps."""
     instance = instances.get_for(user, instance_id)
     rows = db.session.scalars(
         select(Snapshot).where(Snapshot.instance_id == instance.id).order_by(Snapshot.id)
     )
-    plan = instance.plan
     return {
         "snapshots": list(rows),
         "available": _supported(instance),
-        "quota": plan.snapshot_quota,
-        "price_cents": plan.snapshot_price_cents,
-        "currency": plan.currency,
+        "quota": instance.plan.snapshot_quota,
     }
 
 

@@ -1,8 +1,8 @@
-"""Snapshots of machines' disks, and each plan's snapshot quota and price
+"""Snapshots of machines' disks, and each plan's snapshot quota
 
 ``snapshots``: one row per snapshot a customer asked for, with the provider's id once
 taken; a deleted machine drops its rows. ``plans.snapshot_quota`` (how many a machine of
-the plan keeps) and ``plans.snapshot_price_cents`` (a month each; 0: included).
+the plan keeps, included in its price).
 
 Revision ID: 0011
 Revises: 0010
@@ -45,14 +45,10 @@ def upgrade():
         batch_op.add_column(
             sa.Column("snapshot_quota", sa.Integer(), server_default="2", nullable=False)
         )
-        batch_op.add_column(
-            sa.Column("snapshot_price_cents", sa.Integer(), server_default="0", nullable=False)
-        )
 
 
 def downgrade():
     with op.batch_alter_table("plans", schema=None) as batch_op:
-        batch_op.drop_column("snapshot_price_cents")
         batch_op.drop_column("snapshot_quota")
     with op.batch_alter_table("snapshots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_snapshots_instance_id"))

@@ -1,4 +1,4 @@
-"""A machine's Snapshots section: the plan's quota and price shown, a snapshot taken, the
+"""A machine's Snapshots section: the plan's quota shown, a snapshot taken, the
 machine restored from it behind a dialog that wants the machine's name typed, the snapshot
 deleted."""
 
@@ -20,7 +20,7 @@ def test_a_snapshot_is_taken_restored_from_and_deleted_on_the_machines_page(
 
     page.goto(f"/app/instances/{ordered['instance']['id']}")
     section = page.get_by_role("region", name="Snapshots")
-    expect(section).to_contain_text("0 of 2 snapshots kept; snapshots are included in your plan")
+    expect(section).to_contain_text("0 of 2 snapshots kept, included in your plan")
     section.get_by_label("Snapshot name").fill("clean install")
     section.get_by_role("button", name="Take snapshot").click()
     expect(page.get_by_role("heading", name="Snapshot finished")).to_be_visible(timeout=45_000)

@@ -7,7 +7,7 @@ import { api } from './api.js';
 import { confirmDialog } from './dialog.js';
 import { card, h, replaceChildren, setText, show } from './dom.js';
 import { alertBox, field, showFieldErrors, showMessage } from './forms.js';
-import { dateTime, money } from './format.js';
+import { dateTime } from './format.js';
 
 const STATES = {
   creating: 'Being taken',
@@ -22,10 +22,6 @@ const SETTLED = new Set(['active', 'stopped']);
 function size(bytes) {
   if (bytes === null || bytes === undefined) return '—';
   return `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumFractionDigits: 1 })} GB`;
-}
-
-function priceText({ price_cents: cents, currency }) {
-  return cents ? `${money(cents, currency)} a month each` : 'included in your plan';
 }
 
 /**
@@ -194,7 +190,7 @@ export function snapshotsSection({ instanceId, onStarted }) {
     const full = kept >= quota;
     setText(
       summary,
-      `${kept} of ${quota} snapshots kept; snapshots are ${priceText(listing)}.` +
+      `${kept} of ${quota} snapshots kept, included in your plan.` +
         (full ? ' Delete one to take another.' : ''),
     );
     const key = JSON.stringify([snapshots, SETTLED.has(instance.status), busy]);
