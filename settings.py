@@ -321,6 +321,9 @@ class Settings(_WithProviders):
     CONSOLE_IDLE_SECONDS: PositiveInt = Field(
         900, description="A console with no keyboard or mouse input this long is closed."
     )
+    CONSOLE_MAX_PER_CUSTOMER: PositiveInt = Field(
+        3, description="Consoles one customer may have open at once, over every gateway."
+    )
     CONSOLE_CONNECT_TIMEOUT: PositiveFloat = Field(
         15.0, description="Seconds the gateway waits for a machine's Remote Desktop logon."
     )

@@ -7,6 +7,8 @@ clients are synchronous). It then logs on to the machine's Remote Desktop with t
 machine's credentials, which never leave this process, and relays: changed screen regions
 to the browser, keys and mouse back (`frames` has the wire format). A console with no input
 for ``CONSOLE_IDLE_SECONDS`` is closed, and so is the desktop connection with the socket.
+Each open console holds one of its customer's ``CONSOLE_MAX_PER_CUSTOMER`` leases
+(`app.services.console`), renewed while it runs and given back when it ends.
 
 Run by ``nemordp console-gateway`` (`app.entrypoint`); nginx forwards ``/console/`` to it.
 """
@@ -16,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
+from collections.abc import AsyncIterator, Callable
 
 from flask import Flask
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -24,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.console.frames import KeyInput, parse_input, region_message, text_message
 from app.console.rdp import ConsoleConnectError, RdpSession, warm_up
+from app.services import console
 from app.services.console import ConsoleTarget, redeem
 
 logger = logging.getLogger(__name__)
@@ -43,6 +48,35 @@ class Gateway:
         with self.app.app_context():
             return redeem(ticket)
 
+    async def _in_app(self, call: Callable[..., object], *args: object) -> object:
+        def run() -> object:
+            with self.app.app_context():
+                return call(*args)
+
+        return await asyncio.to_thread(run)
+
+    @contextlib.asynccontextmanager
+    async def _lease(self, user_id: int) -> AsyncIterator[bool]:
+        """One of the customer's console leases while the block runs (False: none left),
+        renewed in the background and given back at its end."""
+        console_id = secrets.token_hex(8)
+        if not await self._in_app(console.claim_lease, user_id, console_id):
+            yield False
+            return
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(console.LEASE_SECONDS / 3)
+                await self._in_app(console.renew_lease, user_id, console_id)
+
+        renewing = asyncio.create_task(renew())
+        try:
+            yield True
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            await self._in_app(console.release_lease, user_id, console_id)
+
     async def handle(self, socket: ServerConnection) -> None:
         """One browser's console, from its ticket to the close of either side."""
         try:
@@ -55,6 +89,15 @@ class Gateway:
             await socket.send(text_message("closed", reason="The console link has expired."))
             await socket.close(CLOSE_POLICY, "invalid ticket")
             return
+        async with self._lease(target.user_id) as leased:
+            if not leased:
+                await socket.send(text_message("closed", reason=console.TOO_MANY))
+                await socket.close(CLOSE_POLICY, "too many consoles")
+                return
+            await self._serve(socket, target)
+
+    async def _serve(self, socket: ServerConnection, target: ConsoleTarget) -> None:
+        """Log on to the target's desktop and relay until either side ends."""
         ids = {"instance_id": target.instance_id, "user_id": target.user_id}
         try:
             desktop = await RdpSession.open(

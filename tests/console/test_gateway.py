@@ -17,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from app.console.frames import HEADER
 from app.models import Instance
+from app.services import console
 from devtools.xrdp_desktop import XrdpDesktop
 from tests.support.api import Customer
 from tests.support.database import Database
@@ -126,3 +127,37 @@ def test_an_unreachable_desktop_closes_the_console(
             "type": "closed",
             "reason": "The machine did not answer.",
         }
+
+
+def test_a_customer_has_no_more_consoles_open_than_allowed(
+    app: Flask, client: FlaskClient, desktop_machine: Callable[..., Instance], gateway: str
+) -> None:
+    customer = Customer(client)
+    path = f"/api/instances/{desktop_machine(customer.id).id}/console"
+    app.config["CONSOLE_MAX_PER_CUSTOMER"] = 1
+    try:
+        # Two tickets asked for before either is used: the gateway is what counts.
+        first, second = (customer.post(path).get_json()["ticket"] for _ in range(2))
+        with connect(gateway, open_timeout=5) as socket:
+            socket.send(first)
+            assert json.loads(socket.recv(timeout=15))["type"] == "ready"
+            with connect(gateway, open_timeout=5) as refused:
+                refused.send(second)
+                closing = json.loads(refused.recv(timeout=5))
+                assert closing == {"type": "closed", "reason": console.TOO_MANY}
+                with pytest.raises(ConnectionClosed) as closed:
+                    refused.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+            response = customer.post(path)
+            assert response.status_code == 409
+            assert response.get_json()["error"]["message"] == console.TOO_MANY
+        # Closing the console gives its place back.
+        deadline = time.monotonic() + 10
+        while (response := customer.post(path)).status_code == 409:
+            assert time.monotonic() < deadline, "the closed console still counts"
+            time.sleep(0.2)
+        with connect(gateway, open_timeout=5) as socket:
+            socket.send(response.get_json()["ticket"])
+            assert json.loads(socket.recv(timeout=15))["type"] == "ready"
+    finally:
+        app.config["CONSOLE_MAX_PER_CUSTOMER"] = 3
