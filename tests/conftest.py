@@ -83,6 +83,8 @@ from tests.support.database import Database  # noqa: E402
 from tests.support.emulators import EmulatorHandle  # noqa: E402
 from tests.support.mailbox import Mailbox  # noqa: E402
 
+pytest_plugins = ("tests.support.browser_fixtures",)
+
 KEPT_TABLES = {"alembic_version", "plans"}
 # The queues of machine jobs: orders, and actions on existing machines.
 MACHINE_QUEUES = ("provisioning", "actions")

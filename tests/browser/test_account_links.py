@@ -7,10 +7,10 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, check_accessibility, mailed_link, new_email, shoot
 from tests.support.accounts import totp_code, wait_for_mail
 from tests.support.api import PASSWORD
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.mailbox import Mailbox
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -22,7 +22,6 @@ from app import task_names
 from app.models import Invoice, Role, Subscription, SupportTicket
 from app.models.base import utcnow
 from app.models.instance import machine_label
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import (
     DESKTOP,
     SCREENSHOTS,
@@ -33,6 +32,7 @@ from tests.browser.support import (
     tab_to,
 )
 from tests.support.api import PASSWORD, Customer
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle, wait_until
 from tests.support.factories import make_instance

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, make_staff, new_email, shoot
 from tests.support.api import PASSWORD
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.database import Database
 from tests.support.emulators import EmulatorHandle
 

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, shoot
 from tests.support.api import PASSWORD
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.emulators import EmulatorHandle
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from app.models import Role
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, make_staff
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.database import Database
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, check_accessibility, shoot
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.emulators import EmulatorHandle
 from tests.support.ssh import public_key
 

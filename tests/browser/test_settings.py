@@ -7,10 +7,10 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, check_accessibility, shoot
 from tests.support.accounts import totp_code
 from tests.support.api import PASSWORD
+from tests.support.browser_fixtures import BrowserLog
 
 
 def test_the_tabs_follow_the_address_and_the_arrow_keys(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import BrowserLog
 from tests.browser.support import ApiSession, check_accessibility, make_staff, shoot
+from tests.support.browser_fixtures import BrowserLog
 from tests.support.database import Database
 
 

@@ -16,15 +16,6 @@ from app.console.gateway import start
 from app.models import Instance
 from app.security import crypto
 from devtools.xrdp_desktop import XrdpDesktop, XrdpMissing
-from tests.browser.conftest import (  # noqa: F401 (the console page's browser fixtures)
-    BrowserLog,
-    browser,
-    browser_log,
-    context,
-    new_context,
-    page,
-    playwright,
-)
 from tests.support.database import Database
 from tests.support.factories import make_instance
 

@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.models import Instance
 from tests.browser.support import ApiSession, check_accessibility, shoot
-from tests.console.conftest import BrowserLog
+from tests.support.browser_fixtures import BrowserLog
 
 DISTINCT_COLOURS = """canvas => {
   const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;

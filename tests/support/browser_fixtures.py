@@ -1,4 +1,6 @@
-"""The dashboard in a real headless Chromium against the real app server.
+"""Fixtures of the tests that drive the dashboard in a real headless Chromium against the
+real app server (`tests/browser`, the console page), registered once for the whole suite
+by `tests/conftest.py`: one Playwright and one Chromium serve every directory.
 
 The app runs on werkzeug's threaded server in a background thread of the test process, so
 it shares the test database and Redis; tests that order machines also take the `vultr`
