@@ -18,6 +18,7 @@ from flask import Flask
 
 from tests.security.world import PARTIES, World
 from tests.support.api import PASSWORD
+from tests.support.ssh import public_key
 
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -114,6 +115,11 @@ def _page(world: World) -> dict[str, Any]:
     return {"page": 1, "per_page": 20}
 
 
+def _typed_name(body: dict[str, Any]) -> BodyFactory:
+    """``body`` with the machine's name typed to confirm (a reinstall, a restore)."""
+    return lambda world: {**body, "confirm": f"nemordp-{world.instance_id}"}
+
+
 def _reason(world: World) -> dict[str, Any]:
     return {"reason": "Customer asked on ticket 42."}
 
@@ -133,6 +139,9 @@ RULES: dict[str, Rule] = {
     "GET /support/tickets/<int:ticket_id>": public(302, note="a redirect"),
     "GET /staff/tickets/<int:ticket_id>": public(302, note="a redirect"),
     "GET /static/<path:filename>": public(200),
+    "GET /static/build/<path:filename>": public(
+        404, note="the world's file is a source, not a bundle; tests/web serves the bundles"
+    ),
     "GET /metrics": public(200, note="open in test; token or networks in production"),
     "GET /api/openapi.json": public(200),
     "GET /api/health": public(200),
@@ -212,6 +221,10 @@ RULES: dict[str, Rule] = {
         lambda w: {"plan": "basic", "os_type": "linux", "region": "us-east"},
         needs_stripe=True,
     ),
+    "GET /api/account/ssh-keys": signed_in(200),
+    "POST /api/account/ssh-keys": signed_in(
+        201, lambda w: {"name": "desk", "public_key": public_key()}
+    ),
     "GET /api/support/tickets": signed_in(200, query=lambda w: {**_page(w), "status": "open"}),
     "POST /api/support/tickets": signed_in(
         201, lambda w: {"subject": "Slow", "priority": "low", "message": "Laggy desktop."}
@@ -226,6 +239,15 @@ RULES: dict[str, Rule] = {
     "GET /api/instances/<int:instance_id>/rdp-file": owned(200),
     "GET /api/instances/<int:instance_id>/credentials": owned(200),
     "GET /api/instances/<int:instance_id>/usage": owned(200, query=lambda w: {"days": 30}),
+    "POST /api/instances/<int:instance_id>/reinstall": owned(202, _typed_name({"os": "linux"})),
+    "POST /api/instances/<int:instance_id>/console": owned(201),
+    "GET /api/instances/<int:instance_id>/snapshots": owned(200),
+    "POST /api/instances/<int:instance_id>/snapshots": owned(202, lambda w: {"name": "nightly"}),
+    "POST /api/instances/<int:instance_id>/snapshots/<int:snapshot_id>/restore": owned(
+        202, _typed_name({})
+    ),
+    "DELETE /api/instances/<int:instance_id>/snapshots/<int:snapshot_id>": owned(202),
+    "DELETE /api/account/ssh-keys/<int:key_id>": owned(204),
     "GET /api/jobs/<int:job_id>": owned(200),
     "DELETE /api/auth/tokens/<int:token_id>": owned(204),
     "POST /api/billing/cancel-subscription": owned(202, _instance),

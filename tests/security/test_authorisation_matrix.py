@@ -56,6 +56,8 @@ def _without_objects(world: World) -> World:
         job_id=MISSING_ID,
         ticket_id=MISSING_ID,
         token_id=MISSING_ID,
+        ssh_key_id=MISSING_ID,
+        snapshot_id=MISSING_ID,
     )
 
 

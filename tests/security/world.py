@@ -1,8 +1,9 @@
 """A small world of parties and objects for the hostile-input tests.
 
-An owner with one active machine (with credentials), a job on it, a subscription, an open
-support ticket and an API token; a stranger (another customer), a staff member and an
-admin, each signed in through the API with their own cookie jar; and an anonymous client.
+An owner with one active machine (with credentials and a snapshot), a job on it, a
+subscription, an open support ticket, an API token and an SSH key; a stranger (another
+customer), a staff member and an admin, each signed in through the API with their own
+cookie jar; and an anonymous client.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from app.models import (
     Login,
     ReconcileFinding,
     Role,
+    Snapshot,
+    SnapshotStatus,
     Subscription,
     SupportTicket,
     TicketMessage,
@@ -39,6 +42,7 @@ from app.services import logins
 from tests.support.api import PASSWORD
 from tests.support.database import Database
 from tests.support.factories import make_instance
+from tests.support.ssh import public_key
 
 PARTIES = ("anonymous", "stranger", "staff", "admin", "owner")
 MACHINE_PASSWORD = "Mach1ne!Pass#word77"
@@ -95,6 +99,8 @@ class World:
     subscription_id: int = 0
     finding_id: int = 0
     plan_id: int = 0
+    ssh_key_id: int = 0
+    snapshot_id: int = 0
 
     def path_values(self) -> dict[str, Any]:
         """What each path parameter of the URL map stands for in this world."""
@@ -109,6 +115,8 @@ class World:
             "subscription_id": self.subscription_id,
             "finding_id": self.finding_id,
             "plan_id": self.plan_id,
+            "key_id": self.ssh_key_id,
+            "snapshot_id": self.snapshot_id,
             "slug": "billing",
             "subpath": "instances",
             "filename": "css/app.css",
@@ -194,7 +202,13 @@ def build_world(app: Flask, database: Database) -> World:
         guard="beyond_highest_id",
         detail="its instance id is above the database's highest",
     )
-    database.add(invoice, finding)
+    snapshot = Snapshot(
+        instance_id=instance.id,
+        name="before the upgrade",
+        provider_snapshot_id=f"snap-world-{number}",
+        status=SnapshotStatus.AVAILABLE,
+    )
+    database.add(invoice, finding, snapshot)
     owner_user = database.get(User, owner.user_id)
     assert owner_user is not None
     with app.app_context():
@@ -204,6 +218,10 @@ def build_world(app: Flask, database: Database) -> World:
     )
     created = owner.request("POST", "/api/auth/tokens", body={"name": "deploy"})
     assert created.status_code == 201, created.get_json()
+    key = owner.request(
+        "POST", "/api/account/ssh-keys", body={"name": "laptop", "public_key": public_key()}
+    )
+    assert key.status_code == 201, key.get_json()
     return World(
         app=app,
         parties=parties,
@@ -218,6 +236,8 @@ def build_world(app: Flask, database: Database) -> World:
         subscription_id=subscription.id,
         finding_id=finding.id,
         plan_id=instance.plan_id,
+        ssh_key_id=key.get_json()["id"],
+        snapshot_id=snapshot.id,
     )
 
 

@@ -40,11 +40,16 @@ LIST_AND_GET = ("list", "get")
 def rounds_held(app: Flask) -> Iterator[None]:
     """No worker takes a round meanwhile; no round is left due or running afterwards."""
     celery = app.extensions["celery"]
-    celery.control.cancel_consumer("checks", reply=True, timeout=0.5)
+    redis = celery.connection_for_write().default_channel.client
+    # The worker has said it stopped consuming (a busy one may take more than a second).
+    wait_until(
+        lambda: bool(celery.control.cancel_consumer("checks", reply=True, timeout=1)),
+        timeout=15,
+    )
     with app.app_context():
         wait_until(lambda: _lock_free(app), timeout=30)  # a round the worker holds ends
+    redis.delete("checks", machine_checks.ROUND_DUE_KEY)  # what an earlier test scheduled
     yield
-    redis = celery.connection_for_write().default_channel.client
     redis.delete("checks", machine_checks.ROUND_DUE_KEY)
     celery.control.add_consumer("checks", reply=True, timeout=0.5)
 
