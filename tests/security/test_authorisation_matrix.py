@@ -36,8 +36,8 @@ def test_every_route_has_a_rule(app: Flask) -> None:
 def _let_its_jobs_finish(database: Database) -> None:
     """A staff or admin action allowed before the owner's turn may have started a job, which
     the suite's worker carries on with: wait for it, so that what the next refused call is
-    checked against does not move by itself. (With no worker the job stays queued and the
-    state still, so the wait simply ends.)"""
+    checked against does not move by itself. (The world's machine is unknown to the
+    emulators, so such a job ends at once.)"""
     with contextlib.suppress(AssertionError):
         wait_until(
             lambda: (
@@ -73,7 +73,7 @@ def _send(world: World, party: str, route: Route, rule_key: str) -> tuple[int, o
     return response.status_code, body
 
 
-@pytest.mark.usefixtures("priced_plans")
+@pytest.mark.usefixtures("priced_plans", "worker")
 @pytest.mark.parametrize("key", sorted(RULES))
 def test_each_party_gets_what_its_rule_says(
     key: str, app: Flask, database: Database, request: pytest.FixtureRequest
